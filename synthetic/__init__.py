@@ -1,0 +1,1 @@
+"""synthetic: cohorts of site-specific metastatic relapse with known truth."""
