@@ -296,7 +296,8 @@ def newton(
     inv, singular = chol_inverse(best.information)
     step = np.abs(best.score @ inv)
     toler_inf = np.sqrt(tol)
-    infinite = (step > tol) & (step > toler_inf * np.abs(best.beta))
+    # only meaningful at convergence: before it, every step is large
+    infinite = converged & (step > tol) & (step > toler_inf * np.abs(best.beta))
     labels = names if names is not None else [f"x{j}" for j in range(p)]
     if not converged:
         warnings.warn(

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .validation import check_columns, numeric_matrix
+from .validation import check_columns, check_no_missing, numeric_matrix
 
 __all__ = ["Design", "build_design"]
 
@@ -31,12 +31,7 @@ class Design:
         """Code ``df`` exactly as at fit time; refuse missing or non-finite values."""
         check_columns(df, {argument: self.columns})
         for col in self.columns:
-            if df[col].isna().any():
-                n = int(df[col].isna().sum())
-                raise ValueError(
-                    f"column {col!r} has {n} missing value(s); survkit never drops rows "
-                    "silently. Remove or impute them first."
-                )
+            check_no_missing(df[col], col)
         if self.model_spec is None:
             if not self.columns:
                 return np.zeros((len(df), 0))
@@ -91,12 +86,7 @@ def _from_formula(df: pd.DataFrame, formula: str, argument: str) -> tuple[Design
     check_columns(df, {argument: required})
     columns = required
     for col in columns:
-        if df[col].isna().any():
-            n = int(df[col].isna().sum())
-            raise ValueError(
-                f"column {col!r} has {n} missing value(s); survkit never drops rows "
-                "silently. Remove or impute them first, e.g. df.dropna(subset=[...])."
-            )
+        check_no_missing(df[col], col)
     try:
         mm = parsed.get_model_matrix(df, na_action="raise")
     except Exception as exc:

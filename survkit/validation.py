@@ -20,6 +20,7 @@ __all__ = [
     "as_column_list",
     "check_columns",
     "check_finite_numeric",
+    "check_no_missing",
     "check_identifiable",
     "check_times",
     "check_weights",
@@ -62,6 +63,15 @@ def check_columns(df: pd.DataFrame, columns: dict[str, Iterable[str]]) -> None:
             )
 
 
+def check_no_missing(values: pd.Series, column: str) -> None:
+    n = int(values.isna().sum())
+    if n:
+        raise ValueError(
+            f"column {column!r} has {n} missing (NaN) value(s); survkit never drops rows "
+            f"silently. Remove or impute them first, e.g. df.dropna(subset=[{column!r}])."
+        )
+
+
 def check_finite_numeric(values: pd.Series | np.ndarray, column: str) -> np.ndarray:
     """Return ``values`` as float64, refusing non-numeric, NaN and infinite entries."""
     series = values if isinstance(values, pd.Series) else pd.Series(values)
@@ -71,13 +81,8 @@ def check_finite_numeric(values: pd.Series | np.ndarray, column: str) -> np.ndar
             "convert it, or use a formula such as "
             f"'C({column})' to dummy-code a categorical column."
         )
+    check_no_missing(series, column)
     arr = series.to_numpy(dtype=float, na_value=np.nan)
-    bad_nan = int(np.isnan(arr).sum())
-    if bad_nan:
-        raise ValueError(
-            f"column {column!r} has {bad_nan} missing (NaN) value(s); survkit never drops "
-            "rows silently. Remove or impute them first, e.g. df.dropna(subset=[...])."
-        )
     bad_inf = int(np.isinf(arr).sum())
     if bad_inf:
         raise ValueError(

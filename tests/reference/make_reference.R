@@ -65,9 +65,7 @@ ALL_WARNINGS <- list()   # case -> R warning messages (printed at the end)
 # digits when that round-trips, 17 otherwise.
 num_to_chr <- function(x) {
   s <- as.character(x)
-  bad <- !is.na(x) & suppressWarnings(as.numeric(s)) != x
-  bad[is.na(bad)] <- TRUE
-  bad <- bad & !is.na(x)
+  bad <- as.numeric(s) != x
   s[bad] <- sprintf("%.17g", x[bad])
   s
 }
@@ -75,7 +73,6 @@ num_to_chr <- function(x) {
 # Write df to data/<name>.csv and return it as read back (the fits use this).
 write_data <- function(df, name) {
   out <- df
-  chr <- integer()
   for (j in seq_along(out)) {
     v <- out[[j]]
     if (is.factor(v)) v <- as.character(v)
@@ -85,12 +82,11 @@ write_data <- function(df, name) {
       out[[j]] <- num_to_chr(v)
     } else {
       out[[j]] <- as.character(v)
-      chr <- c(chr, j)
+      if (any(grepl("[,\"\n]", out[[j]]))) stop(name, ": text needs quoting")
     }
   }
   path <- file.path(DATA, paste0(name, ".csv"))
-  write.csv(out, path, row.names = FALSE,
-            quote = if (length(chr)) chr else FALSE)
+  write.csv(out, path, row.names = FALSE, quote = FALSE)
   back <- read.csv(path, stringsAsFactors = FALSE)
   stopifnot(identical(names(back), names(df)), nrow(back) == nrow(df))
   for (v in names(df)) {
@@ -158,11 +154,11 @@ step_at <- function(t, y, at, y0) {
 
 # -----------------------------------------------------------------------------
 # Independent check of basehaz(): Breslow / Efron (survival's ctype = 2)
-# cumulative baseline hazard at covariates = 0 and offset = 0, recomputed from
-# the model's linear predictor.  Used to assert the formula documented in
-# README.md.
+# cumulative baseline hazard at covariates = 0 (offset = its mean), recomputed
+# from the data, weights and coefficients.  Asserts the formula documented in
+# README.md.  eta = x'b (+ offset - mean(offset)) per row.
 # -----------------------------------------------------------------------------
-manual_basehaz <- function(fit, y, w, eta, strata, method, at_time, at_strata) {
+manual_basehaz <- function(y, w, eta, strata, method, at_time, at_strata) {
   if (ncol(y) == 2) { start <- rep(-Inf, nrow(y)); stop <- y[, 1]; ev <- y[, 2] }
   else              { start <- y[, 1]; stop <- y[, 2]; ev <- y[, 3] }
   r <- w * exp(eta)
@@ -272,7 +268,7 @@ cox_case <- function(name, fit, spec, warnings = character(), newdata = NULL,
     if (!is.null(off)) eta <- eta + off - mean(off)
     st  <- fit_strata(fit)
     ast <- if (is.null(bh$strata)) rep("all", nrow(bh)) else as.character(bh$strata)
-    mh <- manual_basehaz(fit, y, w, eta, st, fit$method, bh$time, ast)
+    mh <- manual_basehaz(y, w, eta, st, fit$method, bh$time, ast)
     err <- max(abs(mh - bh$hazard) / pmax(1, bh$hazard))
     if (err > 1e-9) stop(name, ": basehaz differs from manual formula by ", err)
   }
@@ -611,7 +607,7 @@ cat("synth3 causes:", table(synth3$cause), " distinct times:", length(unique(syn
 
 MG_T  <- c(12, 60, 120, 240, 360)
 BMT_T <- c(1, 6, 12, 24, 60)
-SY_T  <- c(1, 2.5, 5, 10, 20)
+SY_T  <- c(1, 2.5, 5, 10, 20, 27)   # 27 lies after some curves end (cuminc -> null)
 
 # -----------------------------------------------------------------------------
 # cuminc
@@ -619,6 +615,16 @@ SY_T  <- c(1, 2.5, 5, 10, 20)
 cuminc_case <- function(name, fit, spec, times, warnings = character()) {
   curves <- fit[names(fit) != "Tests"]
   tp <- timepoints(fit, times)
+  # timepoints() = right-continuous step function of (time, est) / (time, var);
+  # NA (JSON null) for times after the curve's last time
+  for (k in names(curves)) {
+    cu <- curves[[k]]
+    e <- step_at(cu$time, cu$est, times, 0); v <- step_at(cu$time, cu$var, times, 0)
+    e[times > max(cu$time)] <- NA; v[times > max(cu$time)] <- NA
+    stopifnot(all(is.na(e) == is.na(tp$est[k, ])),
+              max(abs(e - tp$est[k, ]), 0, na.rm = TRUE) == 0,
+              max(abs(v - tp$var[k, ]), 0, na.rm = TRUE) == 0)
+  }
   out <- c(spec, list(
     warnings = note_warnings(name, warnings),
     curve_names = S(names(curves)),
