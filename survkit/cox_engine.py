@@ -23,9 +23,23 @@ from sklearn.exceptions import ConvergenceWarning
 from . import _risk_set_kernels as kern
 from .validation import check_identifiable
 
-__all__ = ["Evaluation", "NewtonResult", "RiskSetProblem", "chol_inverse", "newton"]
+__all__ = [
+    "Evaluation",
+    "NewtonResult",
+    "RiskSetProblem",
+    "chol_inverse",
+    "newton",
+    "sort_order",
+]
 
 _GRAM_CHUNK = 1 << 15  # rows per BLAS call; the scaled copy stays in cache
+
+
+def sort_order(stop: np.ndarray, strata: np.ndarray | None) -> np.ndarray:
+    """The engine's row order: stratum ascending, then stop time descending (stable)."""
+    if strata is None or not strata.any():
+        return np.argsort(-stop, kind="stable")
+    return np.lexsort((-stop, strata))
 
 
 @dataclass
@@ -74,27 +88,33 @@ class RiskSetProblem:
         strata: np.ndarray | None = None,
         weights: np.ndarray | None = None,
         offset: np.ndarray | None = None,
+        order: np.ndarray | None = None,
     ) -> RiskSetProblem:
-        """Sort and index validated arrays (validation happens in the models).
+        """Index validated arrays (validation happens in the models).
 
-        ``strata`` are integer codes 0..S-1 (or None for one stratum).
+        ``strata`` are integer codes 0..S-1 (or None for one stratum). Without
+        ``order`` the arrays are sorted here; with it, they are taken to be in
+        that order already (``sort_order``) and ``X`` is centred in place.
         """
         n = stop.shape[0]
         strata = np.zeros(n, dtype=np.int64) if strata is None else strata.astype(np.int64)
-        if strata.any():
-            order = np.lexsort((-stop, strata))
-        else:
-            order = np.argsort(-stop, kind="stable")
-        Xs = np.take(np.asarray(X, dtype=float), order, axis=0)
-        w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)[order]
+        presorted = order is not None
+        if not presorted:
+            order = sort_order(stop, strata)
+
+        def sort(a):
+            return a if presorted else a[order]
+
+        Xs = np.asarray(X, dtype=float) if presorted else np.take(X, order, axis=0)
+        w = np.ones(n) if weights is None else np.asarray(sort(weights), dtype=float)
         # centring makes exp(x'b) and the x x' sums well conditioned; it changes
         # nothing in the likelihood (R centres too)
         center = (w @ Xs) / w.sum() if Xs.shape[1] else np.zeros(0)
         Xs -= center
-        stop_s = np.ascontiguousarray(stop[order], dtype=float)
-        strat_s = strata[order]
-        dead_s = np.ascontiguousarray(dead[order], dtype=np.uint8)
-        off_s = np.zeros(n) if offset is None else np.asarray(offset, dtype=float)[order]
+        stop_s = np.ascontiguousarray(sort(stop), dtype=float)
+        strat_s = sort(strata)
+        dead_s = np.ascontiguousarray(sort(dead), dtype=np.uint8)
+        off_s = np.zeros(n) if offset is None else np.asarray(sort(offset), dtype=float)
 
         new_group = np.ones(n, dtype=bool)
         new_group[1:] = (stop_s[1:] != stop_s[:-1]) | (strat_s[1:] != strat_s[:-1])
@@ -112,7 +132,7 @@ class RiskSetProblem:
             entry_order = np.zeros(0, dtype=np.int64)
             entry_grp = np.full(n, m, dtype=np.int64)
         else:
-            start_s = np.ascontiguousarray(start[order], dtype=float)
+            start_s = np.ascontiguousarray(sort(start), dtype=float)
             entry_order = np.lexsort((-start_s, strat_s)).astype(np.int64)
             entry_grp = kern.locate_entries(start_s, strat_s, grp_time, strat_gptr, m)
         return cls(
@@ -196,7 +216,11 @@ def weighted_gram(X: np.ndarray, v: np.ndarray) -> np.ndarray:
     return out
 
 
-def chol_inverse(info: np.ndarray, tol: float = 1e-9) -> tuple[np.ndarray, np.ndarray]:
+# R's coxph.control(toler.chol = .Machine$double.eps^0.75)
+TOLER_CHOL = float(np.finfo(float).eps ** 0.75)
+
+
+def chol_inverse(info: np.ndarray, tol: float = TOLER_CHOL) -> tuple[np.ndarray, np.ndarray]:
     """Inverse of a symmetric information matrix, tolerant of singular directions.
 
     As R's ``cholesky2``/``chinv2``: an LDL' factorisation in which a pivot
@@ -296,8 +320,10 @@ def newton(
     inv, singular = chol_inverse(best.information)
     step = np.abs(best.score @ inv)
     toler_inf = np.sqrt(tol)
-    # only meaningful at convergence: before it, every step is large
-    infinite = converged & (step > tol) & (step > toler_inf * np.abs(best.beta))
+    # only meaningful at convergence: before it, every step is large. A
+    # coefficient whose information vanished on the way (it was identifiable at
+    # the start) is heading to infinity too.
+    infinite = converged & (((step > tol) & (step > toler_inf * np.abs(best.beta))) | singular)
     labels = names if names is not None else [f"x{j}" for j in range(p)]
     if not converged:
         warnings.warn(

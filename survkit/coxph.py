@@ -38,7 +38,8 @@ class CoxPH(BaseEstimator):
     ``standard_errors_`` (robust when ``robust=True`` or ``cluster_col`` is given),
     ``naive_standard_errors_``, ``variance_``, ``naive_variance_``,
     ``log_likelihood_``, ``log_likelihood_null_``, ``converged_``, ``n_iter_``,
-    ``likelihood_ratio_test_``, ``wald_test_``, ``score_test_``, ``concordance_``,
+    ``likelihood_ratio_test_``, ``wald_test_``, ``score_test_``,
+    ``robust_score_test_`` (robust fits only, else None; R's ``rscore``), ``concordance_``,
     ``baseline_cumulative_hazard_`` (R's ``basehaz(fit, centered=FALSE)``),
     ``n_observations_``, ``n_events_``, ``strata_labels_``.
     """
@@ -98,6 +99,7 @@ class CoxPH(BaseEstimator):
             offset_col=offset_col,
             cause=cause,
             censor_value=censor_value,
+            sort_rows=True,
         )
         self._fit_data(data, robust=robust or cluster_col is not None)
         return self
@@ -112,19 +114,28 @@ class CoxPH(BaseEstimator):
             strata=data.strata_codes,
             weights=data.weights,
             offset=data.offset,
+            order=data.order,
         )
+        data.X = None  # the problem owns the (centred, in-place) design matrix now
         names = data.design.names
         result = newton(problem, efron, tol=self.tol, max_iter=self.max_iter, names=names)
         beta = result.beta
         naive_var = result.variance
         var = naive_var
+        robust_score = None
         if robust:
-            resid = score_residuals(problem, beta, efron)
-            dfbeta = (resid @ naive_var) * problem.weights[:, None]
-            if data.cluster is not None:
-                codes = data.cluster[problem.order]
-                dfbeta = _sum_by_code(dfbeta, codes)
+
+            def collapsed(rows):
+                rows = rows * problem.weights[:, None]
+                return rows if data.cluster is None else _sum_by_code(rows, data.cluster)
+
+            dfbeta = collapsed(score_residuals(problem, beta, efron) @ naive_var)
             var = dfbeta.T @ dfbeta
+            # robust score test (R's rscore): score residuals at the initial beta
+            s0 = collapsed(score_residuals(problem, np.zeros_like(beta), efron))
+            u = s0.sum(axis=0)
+            inv, _ = chol_inverse(s0.T @ s0)
+            robust_score = float(u @ inv @ u)
 
         idx = pd.Index(names, name="covariate")
         self.design_: Design = data.design
@@ -159,6 +170,9 @@ class CoxPH(BaseEstimator):
         v_inv, _ = chol_inverse(var[np.ix_(ok, ok)])
         self.wald_test_ = TestResult.chi2(float(beta[ok] @ v_inv @ beta[ok]), df_model)
         self.score_test_ = TestResult.chi2(result.score_test, df_model)
+        self.robust_score_test_ = (
+            None if robust_score is None else TestResult.chi2(robust_score, df_model)
+        )
 
         self.baseline_ = BaselineHazard.from_fit(problem, result.evaluation, data.strata_labels)
         self.baseline_cumulative_hazard_ = self.baseline_.table()
@@ -173,7 +187,9 @@ class CoxPH(BaseEstimator):
         """
         self._check_fitted()
         if self._concordance is None:
-            lp = self._problem.X @ self.params_.to_numpy()  # centred: only ranks matter
+            # the fit's linear predictor, offset included (as R); centring
+            # does not change the ranks
+            lp = self._problem.X @ self.params_.to_numpy() + self._problem.offset
             self._concordance = concordance_counts(self._problem, lp)
         return self._concordance.concordance
 

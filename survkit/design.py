@@ -27,21 +27,26 @@ class Design:
     columns: list[str]  # data columns the design reads
     model_spec: object | None = None  # formulaic ModelSpec when a formula was used
 
-    def matrix(self, df: pd.DataFrame, argument: str = "df") -> np.ndarray:
-        """Code ``df`` exactly as at fit time; refuse missing or non-finite values."""
+    def matrix(
+        self, df: pd.DataFrame, argument: str = "df", rows: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Code ``df`` exactly as at fit time; refuse missing or non-finite values.
+
+        ``rows`` (positions) returns the rows in that order, without a second
+        full-size copy on the column route.
+        """
         check_columns(df, {argument: self.columns})
         for col in self.columns:
             check_no_missing(df[col], col)
         if self.model_spec is None:
             if not self.columns:
                 return np.zeros((len(df), 0))
-            return numeric_matrix(df, self.columns)
+            return numeric_matrix(df, self.columns, rows)
         mm = self.model_spec.get_model_matrix(df, na_action="raise")
         X = np.asarray(mm, dtype=float)
         names = list(mm.columns)
-        if "Intercept" in names:
-            keep = [i for i, nm in enumerate(names) if nm != "Intercept"]
-            X = X[:, keep]
+        keep = [i for i, nm in enumerate(names) if nm != "Intercept"]
+        X = X[:, keep] if rows is None else X[np.ix_(rows, keep)]
         n_bad = int((~np.isfinite(X)).sum())
         if n_bad:
             raise ValueError(
@@ -52,16 +57,19 @@ class Design:
 
 
 def build_design(
-    df: pd.DataFrame, formula: str | Sequence[str] | None, argument: str = "formula"
+    df: pd.DataFrame,
+    formula: str | Sequence[str] | None,
+    argument: str = "formula",
+    rows: np.ndarray | None = None,
 ) -> tuple[Design, np.ndarray]:
-    """Build the design from a formula string or a list of columns."""
+    """Build the design from a formula string or a list of columns (rows in ``rows`` order)."""
     if formula is None:
         raise ValueError(
             "formula is required: pass a right-hand side such as 'age + C(subtype)' "
             "or a list of numeric column names."
         )
     if isinstance(formula, str):
-        return _from_formula(df, formula, argument)
+        return _from_formula(df, formula, argument, rows)
     columns = list(formula)
     if not columns:
         raise ValueError(f"{argument} is an empty list; name at least one covariate column.")
@@ -69,10 +77,12 @@ def build_design(
     if len(set(columns)) != len(columns):
         raise ValueError(f"{argument} names a column more than once: {columns}.")
     design = Design(names=[str(c) for c in columns], columns=columns)
-    return design, design.matrix(df, argument)
+    return design, design.matrix(df, argument, rows)
 
 
-def _from_formula(df: pd.DataFrame, formula: str, argument: str) -> tuple[Design, np.ndarray]:
+def _from_formula(
+    df: pd.DataFrame, formula: str, argument: str, rows: np.ndarray | None
+) -> tuple[Design, np.ndarray]:
     from formulaic import Formula
 
     rhs = formula.split("~", 1)[1] if "~" in formula else formula
@@ -92,11 +102,10 @@ def _from_formula(df: pd.DataFrame, formula: str, argument: str) -> tuple[Design
     except Exception as exc:
         raise ValueError(f"{argument} {formula!r} could not be evaluated: {exc}") from None
     names = [str(nm) for nm in mm.columns]
+    keep = [i for i, nm in enumerate(names) if nm != "Intercept"]
     X = np.asarray(mm, dtype=float)
-    if "Intercept" in names:
-        keep = [i for i, nm in enumerate(names) if nm != "Intercept"]
-        X = X[:, keep]
-        names = [names[i] for i in keep]
+    X = X[:, keep] if rows is None else X[np.ix_(rows, keep)]
+    names = [names[i] for i in keep]
     if not names:
         raise ValueError(f"{argument} {formula!r} has no covariates after coding.")
     n_bad = int((~np.isfinite(X)).sum())

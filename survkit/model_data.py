@@ -52,6 +52,7 @@ class SurvivalData:
     event_col: str
     entry_col: str | None
     offset_col: str | None
+    order: np.ndarray | None = None  # caller's row of each row here, when sorted
 
 
 def strata_codes(df: pd.DataFrame, cols: list[str]) -> tuple[np.ndarray, list[str]]:
@@ -116,7 +117,15 @@ def read_survival_data(
     cause: object = None,
     censor_value: object = 0,
     require_covariates: bool = True,
+    sort_rows: bool = False,
 ) -> SurvivalData:
+    """Validate and read the columns a survival model uses.
+
+    With ``sort_rows`` every array comes back in the engine's risk-set order
+    (stratum, then stop time descending) and ``order`` maps back to the caller's
+    rows; the design matrix is then built directly in that order, so it exists
+    only once in memory.
+    """
     check_dataframe(df)
     strata_cols = as_column_list(strata)
     check_columns(
@@ -155,10 +164,22 @@ def read_survival_data(
             )
         cluster = pd.factorize(df[cluster_col], sort=True)[0].astype(np.int64)
     codes, labels = (None, []) if not strata_cols else strata_codes(df, strata_cols)
+    event_values = df[event_col].to_numpy()
+    order = None
+    if sort_rows:
+        from .cox_engine import sort_order
+
+        order = sort_order(stop, codes)
+        stop, status, censored = stop[order], events.status[order], events.censored[order]
+        events = EventCoding(status, censored, events.cause, events.labels)
+        event_values = event_values[order]
+        start, weights, offset, cluster, codes = (
+            None if a is None else a[order] for a in (start, weights, offset, cluster, codes)
+        )
     if formula is None and not require_covariates:
         design, X = Design(names=[], columns=[]), np.zeros((len(df), 0))
     else:
-        design, X = build_design(df, formula)
+        design, X = build_design(df, formula, rows=order)
         check_design(X, design.names)
     return SurvivalData(
         X=X,
@@ -167,7 +188,7 @@ def read_survival_data(
         start=start,
         status=events.status,
         events=events,
-        event_values=df[event_col].to_numpy(),
+        event_values=event_values,
         strata_codes=codes,
         strata_labels=labels,
         strata_cols=strata_cols,
@@ -178,4 +199,5 @@ def read_survival_data(
         event_col=event_col,
         entry_col=entry_col,
         offset_col=offset_col,
+        order=order,
     )

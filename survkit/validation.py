@@ -20,8 +20,8 @@ __all__ = [
     "as_column_list",
     "check_columns",
     "check_finite_numeric",
-    "check_no_missing",
     "check_identifiable",
+    "check_no_missing",
     "check_times",
     "check_weights",
     "encode_events",
@@ -92,20 +92,25 @@ def check_finite_numeric(values: pd.Series | np.ndarray, column: str) -> np.ndar
     return arr
 
 
-def numeric_matrix(df: pd.DataFrame, columns: list[str]) -> np.ndarray:
-    """The named columns as one float64 matrix, refusing non-numeric and non-finite values.
+def numeric_matrix(
+    df: pd.DataFrame, columns: list[str], rows: np.ndarray | None = None
+) -> np.ndarray:
+    """The named columns as one C-ordered float64 matrix, rows taken in ``rows`` order.
 
-    One conversion and one finiteness pass over the whole block: column-wise
-    checks only run to name the culprit once something is wrong.
+    Filled column by column, so the only full-size allocation is the result;
+    non-numeric, missing and infinite values are refused with the column named.
     """
-    for col in columns:
-        dtype = df[col].dtype
+    n = len(df) if rows is None else rows.shape[0]
+    X = np.empty((n, len(columns)))
+    for j, col in enumerate(columns):
+        values = df[col]
+        dtype = values.dtype
         if not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)):
-            check_finite_numeric(df[col], col)  # raises the non-numeric message
-    X = np.ascontiguousarray(df[columns].to_numpy(dtype=float, na_value=np.nan))
-    if not np.isfinite(X).all():
-        for j, col in enumerate(columns):
-            check_finite_numeric(X[:, j], col)
+            check_finite_numeric(values, col)  # raises the non-numeric message
+        arr = values.to_numpy(dtype=float, na_value=np.nan)
+        if not np.isfinite(arr).all():
+            check_finite_numeric(arr, col)  # raises, naming the count
+        X[:, j] = arr if rows is None else arr[rows]
     return X
 
 

@@ -33,9 +33,13 @@ def test_rossi_efron_matches_lifelines(rossi):
 
 
 def test_rossi_strata_matches_lifelines(rossi):
-    ours = CoxPH().fit(rossi, "week", "arrest", formula=["age", "prio", "paro"], strata=["fin", "race"])
+    ours = CoxPH().fit(
+        rossi, "week", "arrest", formula=["age", "prio", "paro"], strata=["fin", "race"]
+    )
     theirs = CoxPHFitter().fit(
-        rossi[["week", "arrest", "age", "prio", "paro", "fin", "race"]], "week", "arrest",
+        rossi[["week", "arrest", "age", "prio", "paro", "fin", "race"]],
+        "week",
+        "arrest",
         strata=["fin", "race"],
     )
     np.testing.assert_allclose(ours.params_, theirs.params_[ours.params_.index], rtol=1e-5)
@@ -45,7 +49,10 @@ def test_rossi_strata_matches_lifelines(rossi):
 def test_stanford_counting_process_matches_lifelines():
     heart = load_stanford_heart_transplants()
     ours = CoxPH().fit(
-        heart, duration_col="stop", event_col="event", entry_col="start",
+        heart,
+        duration_col="stop",
+        event_col="event",
+        entry_col="start",
         formula=["age", "year", "surgery", "transplant"],
     )
     ctv = CoxTimeVaryingFitter().fit(

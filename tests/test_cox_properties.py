@@ -12,9 +12,7 @@ from hypothesis import strategies as st
 
 from survkit import CoxPH
 
-SETTINGS = settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 TIES = st.sampled_from(["efron", "breslow"])
 
 
@@ -37,8 +35,11 @@ def cohorts(draw, min_n=25, max_n=60):
 
 def fit(df, ties, **kw):
     return CoxPH(ties=ties, tol=1e-12, max_iter=50).fit(
-        df, duration_col=kw.pop("duration_col", "time"), event_col="status",
-        formula=kw.pop("formula", ["x1", "x2"]), **kw
+        df,
+        duration_col=kw.pop("duration_col", "time"),
+        event_col="status",
+        formula=kw.pop("formula", ["x1", "x2"]),
+        **kw,
     )
 
 
@@ -104,8 +105,14 @@ def test_splitting_rows_into_episodes_changes_nothing(df, ties, seed):
         bounds = np.concatenate([[0.0], np.sort(cuts), [row.time]])
         for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
             pieces.append(
-                {"id": i, "start": lo, "time": hi, "x1": row.x1, "x2": row.x2,
-                 "status": int(row.status) if hi == row.time else 0}
+                {
+                    "id": i,
+                    "start": lo,
+                    "time": hi,
+                    "x1": row.x1,
+                    "x2": row.x2,
+                    "status": int(row.status) if hi == row.time else 0,
+                }
             )
     split = pd.DataFrame(pieces)
     a = fit(df, ties)

@@ -234,6 +234,10 @@ cox_case <- function(name, fit, spec, warnings = character(), newdata = NULL,
     nevent = fit$nevent,
     means = D(setNames(fit$means, cn))
   ))
+  # survival >= 3 turns the robust variance on by default when a case weight is
+  # not an integer (and for cluster()); record what the fit actually did.
+  out$robust <- robust
+  out$robust_by_default <- robust && !isTRUE(fit$call$robust) && is.null(spec$cluster)
 
   # concordance(fit): Harrell's C as survival computes it (timewt = "n")
   cc <- tryCatch(concordance(fit), error = function(e) NULL)
@@ -442,11 +446,13 @@ r <- capture(coxph(Surv(time, status) ~ age + sex + ph_ecog, data = lung,
 cox$lung_robust <- cox_case("lung_robust", r$value,
   spec("lung", "time", "status", LCOV, robust = TRUE), r$warnings, lung_nd, LUNG_T)
 
+# non-integer weights switch survival's robust variance on by default
+# (lung_weighted is robust); robust = FALSE gives the model-based variance.
 r <- capture(coxph(Surv(time, status) ~ age + sex + ph_ecog, data = lung,
-                   weights = w, robust = TRUE, ties = "efron", control = CTRL))
-cox$lung_weighted_robust <- cox_case("lung_weighted_robust", r$value,
-  spec("lung", "time", "status", LCOV, weights = "w", robust = TRUE),
-  r$warnings, lung_nd, LUNG_T)
+                   weights = w, robust = FALSE, ties = "efron", control = CTRL))
+cox$lung_weighted_model_based <- cox_case("lung_weighted_model_based", r$value,
+  spec("lung", "time", "status", LCOV, weights = "w"), r$warnings, lung_nd, LUNG_T)
+stopifnot(max(abs(r$value$var - fit_lung_weighted$naive.var)) < 1e-15)
 
 r <- capture(coxph(Surv(time, status) ~ sex + ph_ecog + offset(off), data = lung,
                    ties = "efron", control = CTRL))
