@@ -100,7 +100,7 @@ def main() -> None:
             "peak mem / X": peak / design_bytes,
         }
         if not args.no_statsmodels:
-            t_sm, sm = median_time(
+            t_sm, _sm = median_time(
                 lambda df=df: PHReg(
                     df["time"].to_numpy(),
                     df[COLS].to_numpy(),

@@ -4,6 +4,8 @@ Each property is an exact identity of the estimator, so the tolerances only
 absorb floating-point rounding and the Newton stopping rule (tol = 1e-12).
 """
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -103,7 +105,7 @@ def test_splitting_rows_into_episodes_changes_nothing(df, ties, seed):
         cuts = np.unique(candidates[(candidates > 0) & (candidates < row.time)])
         cuts = rng.choice(cuts, size=min(n_cuts, cuts.size), replace=False) if cuts.size else cuts
         bounds = np.concatenate([[0.0], np.sort(cuts), [row.time]])
-        for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+        for lo, hi in itertools.pairwise(bounds):
             pieces.append(
                 {
                     "id": i,

@@ -132,7 +132,7 @@ def test_caller_dataframe_untouched(df):
 def test_bad_params(df):
     with pytest.raises(ValueError, match="ties='exact' is not supported"):
         CoxPH(ties="exact").fit(df, "time", "status", formula=["age"])
-    with pytest.raises(ValueError, match="conf_level=1.5"):
+    with pytest.raises(ValueError, match=r"conf_level=1\.5"):
         CoxPH(conf_level=1.5).fit(df, "time", "status", formula=["age"])
 
 
