@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
@@ -172,13 +173,36 @@ class Evaluation:
     terms: tuple | None = None  # (abar, ha, ea) per group when requested
 
 
+class RiskSetExtension(Protocol):
+    """Risk-set members the backward scan cannot see (e.g. Fine-Gray's weighted
+    subjects who already failed from a competing cause)."""
+
+    def additions(self, problem: RiskSetProblem, risk: np.ndarray) -> tuple:
+        """(ext0 per group, ext1 per group x covariate) to add to S0 and S1."""
+
+    def extra_exposure(self, problem: RiskSetProblem, hazard: np.ndarray) -> np.ndarray:
+        """Per sorted row, the hazard it is exposed to through the extension."""
+
+
+_NO_EXT = (np.zeros(0), np.zeros((0, 0)))
+
+
 def evaluate(
-    problem: RiskSetProblem, beta: np.ndarray, efron: bool, want_terms: bool = False
+    problem: RiskSetProblem,
+    beta: np.ndarray,
+    efron: bool,
+    want_terms: bool = False,
+    extension: RiskSetExtension | None = None,
 ) -> Evaluation:
     beta = np.ascontiguousarray(beta, dtype=float)
     eta, peak = kern.linear_predictor(
         problem.X, beta, problem.offset, problem.row_stratum, problem.n_strata
     )
+    ext0, ext1 = _NO_EXT
+    if extension is not None:
+        # the extension needs the same shifted risk scores the scan uses
+        risk0 = np.exp(eta - peak[problem.row_stratum])
+        ext0, ext1 = extension.additions(problem, risk0)
     start = problem.start if problem.start is not None else problem.stop
     loglik, U, A2, h, e, risk, abar, ha, ea = kern.risk_set_scan(
         problem.X,
@@ -195,8 +219,12 @@ def evaluate(
         problem.counting,
         efron,
         want_terms,
+        ext0,
+        ext1,
     )
     c = kern.exposure(h, e, problem.grp_of_row, problem.entry_grp, problem.dead, problem.strat_gptr)
+    if extension is not None:
+        c += extension.extra_exposure(problem, h)
     gram = weighted_gram(problem.X, problem.weights * risk * c)
     shift = peak[problem.row_stratum]
     # undo the per-stratum shift so hazards refer to centred x = 0
@@ -275,6 +303,7 @@ def newton(
     tol: float = 1e-9,
     max_iter: int = 20,
     names: list[str] | None = None,
+    extension: RiskSetExtension | None = None,
 ) -> NewtonResult:
     """Maximise the partial likelihood as R's ``coxph`` does.
 
@@ -285,7 +314,7 @@ def newton(
     """
     p = problem.n_features
     beta = np.zeros(p) if beta0 is None else np.asarray(beta0, dtype=float).copy()
-    ev = evaluate(problem, beta, efron)
+    ev = evaluate(problem, beta, efron, extension=extension)
     check_identifiable(ev.information, names or [f"x{j}" for j in range(p)])
     loglik_init = ev.loglik
     inv, singular = chol_inverse(ev.information)
@@ -300,7 +329,7 @@ def newton(
     halving = 0
     n_iter = 0
     for n_iter in range(1, max_iter + 1):  # noqa: B007 - n_iter is reported
-        trial = evaluate(problem, new_beta, efron)
+        trial = evaluate(problem, new_beta, efron, extension=extension)
         if (
             np.isfinite(trial.loglik)
             and abs(1 - best.loglik / trial.loglik) <= tol

@@ -23,15 +23,24 @@ def exposure(problem: RiskSetProblem, ev: Evaluation) -> np.ndarray:
     )
 
 
-def score_residuals(problem: RiskSetProblem, beta: np.ndarray, efron: bool) -> np.ndarray:
+def score_residuals(
+    problem: RiskSetProblem,
+    beta: np.ndarray,
+    efron: bool,
+    extension=None,
+    evaluation: Evaluation | None = None,
+) -> np.ndarray:
     """Score residuals per sorted row (unweighted), as R's ``residuals(type="score")``.
 
     L_i = d_i (x_i - abar_g) - r_i (x_i c_i - sum over exposure of a dLambda),
     where under Efron's approximation a row dying in a tied group of d carries
     only (1 - k/d) of the k-th step, and its event term uses the mean of the
     step means a_k. Weighted by the case weights they sum to the total score.
+    With a risk-set ``extension`` (Fine-Gray) the means and hazards are those of
+    the extended risk sets; the extension's own rows get their extra terms from
+    the caller. ``evaluation`` (from ``evaluate(..., want_terms=True)``) saves a scan.
     """
-    ev = evaluate(problem, beta, efron, want_terms=True)
+    ev = evaluation or evaluate(problem, beta, efron, want_terms=True, extension=extension)
     abar, ha, ea = ev.terms
     c = exposure(problem, ev)
     tail_ha = kern.tail_sums(ha, problem.strat_gptr)

@@ -170,8 +170,14 @@ def read_survival_data(
         from .cox_engine import sort_order
 
         order = sort_order(stop, codes)
-        stop, status, censored = stop[order], events.status[order], events.censored[order]
-        events = EventCoding(status, censored, events.cause, events.labels)
+        events = EventCoding(
+            events.status[order],
+            events.censored[order],
+            events.cause,
+            events.labels,
+            events.cause_index[order],
+        )
+        stop = stop[order]
         event_values = event_values[order]
         start, weights, offset, cluster, codes = (
             None if a is None else a[order] for a in (start, weights, offset, cluster, codes)

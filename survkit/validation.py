@@ -18,8 +18,12 @@ import pandas as pd
 __all__ = [
     "EventCoding",
     "as_column_list",
+    "check_choice",
     "check_columns",
+    "check_covariate_names",
+    "check_cut_points",
     "check_finite_numeric",
+    "check_fitted_cox",
     "check_identifiable",
     "check_no_missing",
     "check_times",
@@ -151,15 +155,28 @@ def check_weights(weights: np.ndarray, column: str) -> None:
 class EventCoding:
     """How the event column was read.
 
-    ``status`` is 1 where the event of interest happened, ``censored`` marks
-    censoring, and ``codes``/``labels`` give every non-censoring code (the
-    competing events are the codes other than ``cause``).
+    ``labels`` are the non-censoring codes in sorted order (integers first,
+    then strings) and ``cause_index`` gives each row 0 when censored or k when
+    its code is ``labels[k - 1]``. ``status`` is 1 where the event of interest
+    (``cause``) happened; every other non-censoring code is a competing event.
     """
 
     status: np.ndarray
     censored: np.ndarray
     cause: object
     labels: tuple
+    cause_index: np.ndarray
+
+    def index_of(self, cause: object, column: str) -> int:
+        """1-based position of ``cause`` among the labels (ValueError if absent)."""
+        code = _normalise_code(cause, column, "cause")
+        if code not in self.labels:
+            shown = ", ".join(repr(v) for v in self.labels[:8])
+            raise ValueError(
+                f"cause={code!r} never occurs in column {column!r} (event codes present: "
+                f"{shown}); pass one of them."
+            )
+        return self.labels.index(code) + 1
 
 
 def _normalise_code(value: object, column: str, what: str) -> object:
@@ -178,89 +195,92 @@ def _normalise_code(value: object, column: str, what: str) -> object:
     return value
 
 
+def _sort_key(v: object) -> tuple:
+    return (isinstance(v, str), v if not isinstance(v, str) else 0, str(v))
+
+
 def encode_events(
     events: pd.Series,
     column: str,
     cause: object = None,
     censor_value: object = 0,
 ) -> EventCoding:
-    """Read an event column into a 0/1 status for ``cause``.
+    """Read an event column.
 
     With ``cause=None`` the column must be a 0/1 (or boolean) indicator.
-    With ``cause`` given, codes equal to ``censor_value`` are censored, codes equal
-    to ``cause`` are events, every other code is a competing event (censored for a
-    cause-specific model). Codes may be integers or strings.
+    Otherwise codes equal to ``censor_value`` are censored (``censor_value=None``:
+    nothing is), every other code is an event type; ``cause`` (if given) is the
+    event of interest and every other code a competing event. Codes may be
+    integers or strings; floats must hold integers.
     """
-    if events.isna().any():
-        n = int(events.isna().sum())
+    n_missing = int(events.isna().sum())
+    if n_missing:
         raise ValueError(
-            f"event column {column!r} has {n} missing value(s); code censoring explicitly "
-            "(e.g. 0) instead of leaving it missing."
+            f"event column {column!r} has {n_missing} missing value(s); code censoring "
+            "explicitly (e.g. 0) instead of leaving it missing."
         )
-    values = events.to_numpy()
-    if values.dtype.kind == "f":
-        frac = values != np.round(values)
-        if np.isinf(values).any() or frac.any():
-            n = int(frac.sum() + np.isinf(values).sum())
-            raise ValueError(
-                f"event column {column!r} has {n} value(s) that are not integer codes; "
-                "event codes must be integers or strings."
-            )
-        values = values.astype(np.int64)
-    elif values.dtype.kind == "b":
-        values = values.astype(np.int64)
-
-    uniques = pd.unique(values)
-    if cause is None:
-        allowed = {0, 1}
+    raw_codes, uniques = pd.factorize(events, sort=False)
+    uniques = list(uniques)
+    normalised = []
+    for u in uniques:
         try:
-            bad = [u for u in uniques if u not in allowed]
-        except TypeError:  # unhashable or odd types
-            bad = list(uniques)
+            normalised.append(_normalise_code(u, column, "code"))
+        except ValueError:
+            bad = [
+                v
+                for v in uniques
+                if isinstance(v, (float, np.floating)) and (not np.isfinite(v) or v != round(v))
+            ]
+            n_bad = int(events.isin(bad).sum())
+            raise ValueError(
+                f"event column {column!r} has {n_bad} value(s) that are not integer codes "
+                f"(e.g. {u!r}); event codes must be integers or strings."
+            ) from None
+
+    if cause is None:
+        bad = [v for v in normalised if v not in (0, 1)]
         if bad:
-            shown = ", ".join(repr(_normalise_code(b, column, "code")) for b in bad[:5])
-            n_bad = int(np.isin(values, bad).sum())
+            n_bad = int(np.isin(raw_codes, [normalised.index(b) for b in bad]).sum())
+            shown = ", ".join(repr(b) for b in bad[:5])
             raise ValueError(
                 f"event column {column!r} has {n_bad} value(s) other than 0/1 ({shown}); with "
                 "cause=None the event column must be a 0/1 indicator (1 = event). For coded "
                 "outcomes pass cause=<code of interest> and censor_value=<censoring code>."
             )
-        status = (values == 1).astype(np.int8)
-        return EventCoding(status=status, censored=status == 0, cause=1, labels=(1,))
+        is_one = np.array([v == 1 for v in normalised], dtype=bool)
+        status = is_one[raw_codes].astype(np.int8)
+        return EventCoding(status, status == 0, 1, (1,), status.astype(np.int64))
 
-    cause = _normalise_code(cause, column, "cause")
     if censor_value is not None:
         censor_value = _normalise_code(censor_value, column, "censor_value")
-        if censor_value == cause:
-            raise ValueError(
-                f"cause and censor_value are both {cause!r}; the censoring code must differ "
-                "from the event of interest."
-            )
-    status = (values == cause).astype(np.int8)
-    if not status.any():
-        shown = ", ".join(repr(_normalise_code(u, column, "code")) for u in uniques[:8])
-        raise ValueError(
-            f"cause={cause!r} never occurs in column {column!r} (values present: {shown}); "
-            "pass one of the codes present."
-        )
-    if censor_value is None:
-        censored = np.zeros(len(values), dtype=bool)
-    else:
-        censored = values == censor_value
-        if not censored.any():
-            shown = ", ".join(repr(_normalise_code(u, column, "code")) for u in uniques[:8])
+        if censor_value not in normalised:
+            shown = ", ".join(repr(v) for v in sorted(normalised, key=_sort_key)[:8])
             raise ValueError(
                 f"censor_value={censor_value!r} never occurs in column {column!r} (values "
                 f"present: {shown}); pass the code used for censoring, or censor_value=None "
                 "if no observation is censored."
             )
-    labels = tuple(
-        sorted(
-            {_normalise_code(u, column, "code") for u in uniques} - {censor_value},
-            key=lambda v: (isinstance(v, str), v),
+    labels = tuple(sorted({v for v in normalised if v != censor_value}, key=_sort_key))
+    if not labels:
+        raise ValueError(
+            f"event column {column!r} has no events (all {len(events)} rows censored); "
+            "there is nothing to estimate."
         )
-    )
-    return EventCoding(status=status, censored=censored, cause=cause, labels=labels)
+    position = {v: k + 1 for k, v in enumerate(labels)}
+    lookup = np.array([position.get(v, 0) for v in normalised], dtype=np.int64)
+    cause_index = lookup[raw_codes]
+    censored = cause_index == 0
+    coding = EventCoding(np.zeros(0, np.int8), censored, None, labels, cause_index)
+    if cause is True:  # every event type is of interest (all-cause models)
+        return coding
+    if censor_value is not None and _normalise_code(cause, column, "cause") == censor_value:
+        raise ValueError(
+            f"cause and censor_value are both {censor_value!r}; the censoring code must differ "
+            "from the event of interest."
+        )
+    k = coding.index_of(cause, column)
+    status = (cause_index == k).astype(np.int8)
+    return EventCoding(status, censored, labels[k - 1], labels, cause_index)
 
 
 def check_identifiable(information: np.ndarray, names: Sequence[str]) -> None:
@@ -293,3 +313,79 @@ def check_identifiable(information: np.ndarray, names: Sequence[str]) -> None:
                 "is not identifiable. Remove one of them from the formula."
             )
         kept.append(j)
+
+
+# ------------------------------------------------- diagnostics and episode splitting
+
+
+def check_choice(value: object, allowed: Sequence[str], argument: str) -> None:
+    """``value`` must be one of ``allowed`` (strings)."""
+    if not isinstance(value, str) or value not in allowed:
+        shown = ", ".join(repr(a) for a in allowed)
+        raise ValueError(f"{argument}={value!r} is not supported; use one of {shown}.")
+
+
+def check_fitted_cox(model: object, what: str) -> None:
+    """``model`` must be a fitted survkit CoxPH (diagnostics read its risk sets)."""
+    from .coxph import CoxPH
+
+    if not isinstance(model, CoxPH):
+        raise ValueError(
+            f"{what} needs a fitted survkit CoxPH, got {type(model).__name__}; "
+            "fit one with CoxPH().fit(df, ...)."
+        )
+    if not hasattr(model, "params_") or not hasattr(model, "_problem"):
+        raise ValueError(
+            f"{what}: this CoxPH is not fitted yet; call fit(df, ...) before asking for "
+            "diagnostics or plots."
+        )
+
+
+def check_covariate_names(requested: Sequence[str], available: Sequence[str], what: str) -> None:
+    """Every requested covariate/term must be in the model, with the model's names shown."""
+    missing = [r for r in requested if r not in available]
+    if missing:
+        shown = ", ".join(repr(m) for m in missing)
+        have = ", ".join(repr(a) for a in available)
+        raise ValueError(
+            f"{what}: {len(missing)} covariate(s)/term(s) not in the model: {shown}. "
+            f"The model has: {have}."
+        )
+
+
+def check_cut_points(
+    cuts: object, follow_up_start: float, follow_up_end: float, argument: str = "cuts"
+) -> np.ndarray:
+    """Cut points must be finite, > 0, strictly increasing and inside follow-up.
+
+    "Inside follow-up" means earliest entry < cut < last stop time: a cut at or
+    beyond either end would split no row and create an empty period.
+    """
+    arr = np.atleast_1d(np.asarray(cuts, dtype=float))
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(f"{argument} must be a non-empty list of cut times, got {cuts!r}.")
+    n_bad = int((~np.isfinite(arr)).sum())
+    if n_bad:
+        raise ValueError(f"{argument} has {n_bad} missing or infinite value(s); give finite times.")
+    n_nonpos = int((arr <= 0).sum())
+    if n_nonpos:
+        raise ValueError(
+            f"{argument} has {n_nonpos} value(s) <= 0 ({arr[arr <= 0].tolist()}); cut times "
+            "must be > 0 (time 0 is the start of follow-up)."
+        )
+    n_unsorted = int((np.diff(arr) <= 0).sum())
+    if n_unsorted:
+        raise ValueError(
+            f"{argument} {arr.tolist()} is not strictly increasing ({n_unsorted} "
+            f"out-of-order or repeated value(s)); pass sorted, distinct cut times, "
+            f"e.g. {sorted(set(arr.tolist()))}."
+        )
+    outside = (arr <= follow_up_start) | (arr >= follow_up_end)
+    if outside.any():
+        raise ValueError(
+            f"{argument}: {int(outside.sum())} cut time(s) outside follow-up "
+            f"({arr[outside].tolist()}); every cut must lie strictly between the earliest "
+            f"entry time ({follow_up_start:g}) and the last follow-up time "
+            f"({follow_up_end:g}), otherwise a period would be empty."
+        )
+    return arr
