@@ -178,18 +178,24 @@ class DormancyBaseline:
     def inverse_cumulative(self, h):
         """Smallest t with H0(t) = h; inf where h >= sup H0 (cells never wake)."""
         h = np.asarray(h, dtype=float)
+        flat = h.reshape(-1)
+        times = np.full(flat.shape, np.inf)
+        # Most patients never wake in a given organ: evaluate quantiles only
+        # for those who do.
+        wakes = np.flatnonzero(flat < self.supremum)
+        if wakes.size == 0:
+            return times.reshape(h.shape)
         pi = self.seeding_fraction
-        if pi == 0:
-            return np.full_like(h, np.inf)
-        lower = -np.expm1(-h) / pi  # F(t)
-        upper = (np.exp(-h) - (1.0 - pi)) / pi  # 1 - F(t), computed without cancellation
-        with np.errstate(invalid="ignore", divide="ignore"):
-            t = np.where(
-                lower <= 0.5,
-                self.dormancy.ppf(np.minimum(lower, 0.5)),
-                self.dormancy.isf(np.clip(upper, 0.0, 0.5)),
-            )
-        return np.where(h >= self.supremum, np.inf, t)
+        target = flat[wakes]
+        lower = -np.expm1(-target) / pi  # F(t)
+        lower_tail = lower <= 0.5
+        woken = np.empty_like(target)
+        woken[lower_tail] = self.dormancy.ppf(lower[lower_tail])
+        # 1 - F(t) from exp(-h) directly, without the cancellation in 1 - lower.
+        upper = (np.exp(-target[~lower_tail]) - (1.0 - pi)) / pi
+        woken[~lower_tail] = self.dormancy.isf(np.clip(upper, 0.0, 0.5))
+        times[wakes] = woken
+        return times.reshape(h.shape)
 
 
 @dataclass(frozen=True)
@@ -207,19 +213,23 @@ class GompertzBaseline:
     supremum = math.inf
 
     def cumulative(self, t):
+        # rate · t · (e^x - 1)/x with x = growth · t: exact for tiny growth too.
         t = np.asarray(t, dtype=float)
-        if self.growth == 0:
-            return self.rate * t
-        return self.rate / self.growth * np.expm1(self.growth * t)
+        with np.errstate(over="ignore", invalid="ignore"):  # inf is right far out
+            return np.where(t == 0, 0.0, self.rate * t * special.exprel(self.growth * t))
 
     def hazard(self, t):
-        return self.rate * np.exp(self.growth * np.asarray(t, dtype=float))
+        with np.errstate(over="ignore"):
+            return self.rate * np.exp(self.growth * np.asarray(t, dtype=float))
 
     def inverse_cumulative(self, h):
+        # t = log1p(y)/growth with y = growth · h / rate, written as
+        # (h / rate) · log1p(y)/y so that growth -> 0 gives the exponential.
         h = np.asarray(h, dtype=float)
-        if self.growth == 0:
-            return h / self.rate
-        return np.log1p(self.growth * h / self.rate) / self.growth
+        y = self.growth * h / self.rate
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratio = np.where(y < 1e-8, 1.0 - y / 2.0, np.log1p(y) / y)
+        return np.where(np.isinf(h), np.inf, h / self.rate * ratio)
 
 
 Baseline = DormancyBaseline | GompertzBaseline

@@ -29,12 +29,18 @@ from synthetic.simulate import component_generator
 
 @dataclass(eq=False)
 class FineGrayDesign:
-    """Simulated data (``event``: 1, 2, or 0 = censored) and the true β of cause 1."""
+    """Simulated data (``event``: 1, 2, or 0 = censored) and the true β of cause 1.
+
+    Unpacks as ``data, beta = fine_gray_design(...)``.
+    """
 
     data: pd.DataFrame
     beta: pd.Series
     beta_cause2: pd.Series
     p: float
+
+    def __iter__(self):
+        return iter((self.data, self.beta))
 
     def true_cif(self, times, data: pd.DataFrame | None = None) -> pd.DataFrame:
         """Exact cumulative incidence of causes 1 and 2, averaged over ``data``'s rows."""
@@ -46,30 +52,44 @@ class FineGrayDesign:
         t = times[None, :]
         cif1 = 1.0 - (1.0 - self.p * -np.expm1(-t)) ** risk1
         cif2 = (1.0 - self.p) ** risk1 * -np.expm1(-t * rate2)
-        return pd.DataFrame({1: cif1.mean(axis=0), 2: cif2.mean(axis=0)},
-                            index=pd.Index(times, name="time"))
+        return pd.DataFrame(
+            {1: cif1.mean(axis=0), 2: cif2.mean(axis=0)}, index=pd.Index(times, name="time")
+        )
 
 
-def fine_gray_design(n: int, seed, *, beta=(0.5, -0.5), beta_cause2=(-0.5, 0.5),
-                     p: float = 0.3, censoring_max: float | None = 3.0) -> FineGrayDesign:
+def fine_gray_design(
+    n: int,
+    seed,
+    *,
+    beta=(0.5, -0.5),
+    beta_cause2=(-0.5, 0.5),
+    p: float = 0.3,
+    censoring_max: float | None = 3.0,
+) -> FineGrayDesign:
     """Simulate n patients from the Fine & Gray (1999) §5 design (see module doc)."""
     beta = np.asarray(beta, dtype=float)
     beta_cause2 = np.asarray(beta_cause2, dtype=float)
     if beta.ndim != 1 or beta.shape != beta_cause2.shape or not np.all(np.isfinite(beta)):
-        raise ValueError(f"beta has shape {beta.shape} and beta_cause2 {beta_cause2.shape}; "
-                         "give two finite 1-d coefficient vectors of equal length")
+        raise ValueError(
+            f"beta has shape {beta.shape} and beta_cause2 {beta_cause2.shape}; "
+            "give two finite 1-d coefficient vectors of equal length"
+        )
     if not 0.0 < p < 1.0:
         raise ValueError(f"p = {p!r} is outside (0, 1); p is cause 1's share at Z = 0")
     if censoring_max is not None and not censoring_max > 0:
-        raise ValueError(f"censoring_max = {censoring_max!r} is not positive; "
-                         "pass a positive number of time units or None for no censoring")
+        raise ValueError(
+            f"censoring_max = {censoring_max!r} is not positive; "
+            "pass a positive number of time units or None for no censoring"
+        )
     if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
         raise ValueError(f"n = {n!r} is not a positive integer; pass the number of patients")
     names = [f"z{j + 1}" for j in range(beta.size)]
-    z = np.column_stack([
-        component_generator(seed, f"fine_gray:covariate:{name}").standard_normal(n)
-        for name in names
-    ])
+    z = np.column_stack(
+        [
+            component_generator(seed, f"fine_gray:covariate:{name}").standard_normal(n)
+            for name in names
+        ]
+    )
     eta1 = _linear(z, beta)
     eta2 = _linear(z, beta_cause2)
     share1 = -np.expm1(np.exp(eta1) * np.log1p(-p))  # 1 - (1 - p)^exp(η1)
@@ -85,10 +105,20 @@ def fine_gray_design(n: int, seed, *, beta=(0.5, -0.5), beta_cause2=(-0.5, 0.5),
         censor = component_generator(seed, "fine_gray:censoring").random(n) * censoring_max
         event = np.where(censor < time, 0, event)
         time = np.minimum(time, censor)
-    data = pd.DataFrame({"patient_id": np.arange(n), **dict(zip(names, z.T, strict=True)),
-                         "time": time, "event": event})
-    return FineGrayDesign(data, pd.Series(beta, index=names, name="log_shr"),
-                          pd.Series(beta_cause2, index=names, name="log_hr_given_cause2"), p)
+    data = pd.DataFrame(
+        {
+            "patient_id": np.arange(n),
+            **dict(zip(names, z.T, strict=True)),
+            "time": time,
+            "event": event,
+        }
+    )
+    return FineGrayDesign(
+        data,
+        pd.Series(beta, index=names, name="log_shr"),
+        pd.Series(beta_cause2, index=names, name="log_hr_given_cause2"),
+        p,
+    )
 
 
 def _linear(z: np.ndarray, beta: np.ndarray) -> np.ndarray:

@@ -21,7 +21,8 @@ wake in that organ and the latent time is +inf.
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass, field
+import itertools
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -62,7 +63,7 @@ class CauseModel:
     def pieces(self) -> list[tuple[float, float]]:
         """[start, end) intervals on which every effect of this cause is constant."""
         bounds = [0.0, *self.change_points, np.inf]
-        return list(zip(bounds[:-1], bounds[1:], strict=True))
+        return list(itertools.pairwise(bounds))
 
     def linear_predictors(self, design: dict[str, np.ndarray], n: int) -> list[np.ndarray]:
         """η_p = β_p' x for every piece p, from centred design columns."""
@@ -98,8 +99,9 @@ class CauseModel:
         with np.errstate(over="ignore", invalid="ignore"):
             for (start, end), eta in zip(self.pieces, etas, strict=True):
                 h_start = float(self.baseline.cumulative(start))
-                h_end = float(self.baseline.cumulative(end)) if np.isfinite(end) else None
-                if h_end is None:
+                if np.isfinite(end):
+                    h_end = float(self.baseline.cumulative(end))
+                else:
                     h_end = self.baseline.supremum
                 multiplier = np.exp(eta)
                 capacity = multiplier * (h_end - h_start)
@@ -132,7 +134,6 @@ class Scenario:
     sites: tuple[CauseModel, ...]
     death: CauseModel
     censoring: Censoring
-    notes: dict = field(default_factory=dict)
 
     @property
     def causes(self) -> tuple[CauseModel, ...]:
@@ -155,8 +156,7 @@ class Scenario:
             if cause.name == name:
                 return cause
         raise ValueError(
-            f"site {name!r} is not in scenario {self.name!r}; "
-            f"use one of {list(self.cause_names)}"
+            f"site {name!r} is not in scenario {self.name!r}; use one of {list(self.cause_names)}"
         )
 
     def __repr__(self) -> str:

@@ -39,6 +39,7 @@ Every error is a ValueError naming the file, the key and a fix.
 
 from __future__ import annotations
 
+import itertools
 import math
 import tomllib
 from importlib import resources
@@ -101,20 +102,29 @@ class _Checker:
         return self.value(table[key], where, **bounds)
 
     def value(self, value, where: str, *, low=None, high=None, low_open=False) -> float:
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if not number or not math.isfinite(value):
             self.fail(where, f"= {value!r} is not a finite number", "give a number")
-        if low is not None and (value < low or (low_open and value == low)):
-            bound = f"> {low}" if low_open else f">= {low}"
+        too_low = low is not None and (value < low or (low_open and value == low))
+        if too_low or (high is not None and value > high):
+            opening = "(" if low_open else "["
+            if low is not None and high is not None:
+                bound = f"in {opening}{low:g}, {high:g}]"
+            elif low is not None:
+                bound = f"> {low:g}" if low_open else f">= {low:g}"
+            else:
+                bound = f"<= {high:g}"
             self.fail(where, f"= {value!r} is out of range", f"it must be {bound}")
-        if high is not None and value > high:
-            self.fail(where, f"= {value!r} is out of range", f"it must be <= {high}")
         return float(value)
 
     def string(self, table: dict, key: str, path: str, *, default=None) -> str:
         value = table.get(key, default)
         if not isinstance(value, str) or not value.strip():
-            self.fail(f"{path}.{key}" if path else key, "is missing or not a string",
-                      "give a non-empty string")
+            self.fail(
+                f"{path}.{key}" if path else key,
+                "is missing or not a string",
+                "give a non-empty string",
+            )
         return value
 
 
@@ -156,8 +166,10 @@ def parse_scenario(raw: dict, *, source: str, name: str) -> Scenario:
     """Validate a scenario mapping (as read from TOML) and build the Scenario."""
     check = _Checker(source)
     check.known_keys(
-        raw, {"description", "censoring", "covariates", "correlations", "sites", "death",
-              "effects"}, "")
+        raw,
+        {"description", "censoring", "covariates", "correlations", "sites", "death", "effects"},
+        "",
+    )
     description = check.string(raw, "description", "")
     if "\n" in description.strip():
         check.fail("description", "spans several lines", "keep it to one line")
@@ -165,27 +177,42 @@ def parse_scenario(raw: dict, *, source: str, name: str) -> Scenario:
     site_tables = check.table(raw, "sites", "sites")
     if not site_tables:
         check.fail("sites", "is empty", "declare at least one [sites.<organ>] table")
-    covariates = _parse_covariates(check, check.table(raw, "covariates", "covariates"),
-                                   site_names=tuple(site_tables))
+    covariates = _parse_covariates(
+        check, check.table(raw, "covariates", "covariates"), site_names=tuple(site_tables)
+    )
     correlation = _parse_correlations(check, raw.get("correlations", []), covariates)
     effect_tables = check.table(raw, "effects", "effects", required=False)
     cause_names = (*site_tables, "death")
     for cause in effect_tables:
         if cause not in cause_names:
-            check.fail(f"effects.{cause}", f"refers to unknown site {cause!r}",
-                       f"use one of {list(cause_names)} or declare [sites.{cause}]")
+            check.fail(
+                f"effects.{cause}",
+                f"refers to unknown site {cause!r}",
+                f"use one of {list(cause_names)} or declare [sites.{cause}]",
+            )
     sites = tuple(
-        CauseModel(organ, _parse_site(check, table, f"sites.{organ}"),
-                   _parse_effects(check, effect_tables.get(organ, {}), f"effects.{organ}",
-                                  covariates))
+        CauseModel(
+            organ,
+            _parse_site(check, table, f"sites.{organ}"),
+            _parse_effects(check, effect_tables.get(organ, {}), f"effects.{organ}", covariates),
+        )
         for organ, table in site_tables.items()
     )
-    death = CauseModel("death", _parse_death(check, check.table(raw, "death", "death")),
-                       _parse_effects(check, effect_tables.get("death", {}), "effects.death",
-                                      covariates))
-    return Scenario(name=name, description=description.strip(), source=source,
-                    covariates=covariates, correlation=correlation, sites=sites,
-                    death=death, censoring=censoring)
+    death = CauseModel(
+        "death",
+        _parse_death(check, check.table(raw, "death", "death")),
+        _parse_effects(check, effect_tables.get("death", {}), "effects.death", covariates),
+    )
+    return Scenario(
+        name=name,
+        description=description.strip(),
+        source=source,
+        covariates=covariates,
+        correlation=correlation,
+        sites=sites,
+        death=death,
+        censoring=censoring,
+    )
 
 
 def _parse_censoring(check: _Checker, table: dict) -> Censoring:
@@ -194,8 +221,11 @@ def _parse_censoring(check: _Checker, table: dict) -> Censoring:
     accrual = check.number(table, "accrual_years", path, low=0.0)
     end = check.number(table, "study_end_years", path, low=0.0, low_open=True)
     if end <= accrual:
-        check.fail(f"{path}.study_end_years", f"= {end} does not exceed accrual_years = {accrual}",
-                   "end the study after the last patient is accrued")
+        check.fail(
+            f"{path}.study_end_years",
+            f"= {end} does not exceed accrual_years = {accrual}",
+            "end the study after the last patient is accrued",
+        )
     dropout = check.number(table, "dropout_rate_per_year", path, low=0.0)
     return Censoring(accrual, end, dropout)
 
@@ -210,21 +240,31 @@ def _parse_covariates(check: _Checker, tables: dict, site_names) -> tuple[Covari
             check.fail(path, "is not a table", f"write it as [{path}]")
         family = check.string(table, "distribution", path)
         if family not in COVARIATE_FAMILIES:
-            check.fail(f"{path}.distribution", f"= {family!r} is not a known distribution",
-                       f"use one of {list(COVARIATE_FAMILIES)}")
+            check.fail(
+                f"{path}.distribution",
+                f"= {family!r} is not a known distribution",
+                f"use one of {list(COVARIATE_FAMILIES)}",
+            )
         needed = _COVARIATE_PARAMS[family]
         check.known_keys(table, set(needed) | set(_COVARIATE_OPTIONAL), path)
         params = _parse_covariate_params(check, family, table, path)
         organ = table.get("organ")
         if organ is not None and organ not in site_names:
-            check.fail(f"{path}.organ", f"refers to unknown site {organ!r}",
-                       f"use one of {list(site_names)}")
+            check.fail(
+                f"{path}.organ",
+                f"refers to unknown site {organ!r}",
+                f"use one of {list(site_names)}",
+            )
         if family == "categorical" and "center" in table:
-            check.fail(f"{path}.center", "is not allowed for a categorical covariate",
-                       "remove it; the first level is the reference")
+            check.fail(
+                f"{path}.center",
+                "is not allowed for a categorical covariate",
+                "remove it; the first level is the reference",
+            )
         center = check.number(table, "center", path, default=0.0)
-        specs.append(CovariateSpec(name, family, params, center, organ,
-                                   str(table.get("description", ""))))
+        specs.append(
+            CovariateSpec(name, family, params, center, organ, str(table.get("description", "")))
+        )
     if not specs:
         check.fail("covariates", "is empty", "declare at least one [covariates.<name>] table")
     return tuple(specs)
@@ -232,29 +272,42 @@ def _parse_covariates(check: _Checker, tables: dict, site_names) -> tuple[Covari
 
 def _parse_covariate_params(check: _Checker, family: str, table: dict, path: str) -> dict:
     if family == "normal":
-        return {"mean": check.number(table, "mean", path),
-                "sd": check.number(table, "sd", path, low=0.0, low_open=True)}
+        return {
+            "mean": check.number(table, "mean", path),
+            "sd": check.number(table, "sd", path, low=0.0, low_open=True),
+        }
     if family == "lognormal":
-        return {"median": check.number(table, "median", path, low=0.0, low_open=True),
-                "sdlog": check.number(table, "sdlog", path, low=0.0, low_open=True)}
+        return {
+            "median": check.number(table, "median", path, low=0.0, low_open=True),
+            "sdlog": check.number(table, "sdlog", path, low=0.0, low_open=True),
+        }
     if family == "bernoulli":
         return {"p": check.number(table, "p", path, low=0.0, high=1.0)}
     if family == "poisson":
         return {"mean": check.number(table, "mean", path, low=0.0, low_open=True, high=1e6)}
     levels = table.get("levels")
-    if (not isinstance(levels, list) or len(levels) < 2
-            or not all(isinstance(v, str) and v for v in levels) or len(set(levels)) != len(levels)):
-        check.fail(f"{path}.levels", "must list at least two distinct level names",
-                   'write e.g. levels = ["luminal_a", "basal"] (the first is the reference)')
+    if (
+        not isinstance(levels, list)
+        or len(levels) < 2
+        or not all(isinstance(v, str) and v for v in levels)
+        or len(set(levels)) != len(levels)
+    ):
+        check.fail(
+            f"{path}.levels",
+            "must list at least two distinct level names",
+            'write e.g. levels = ["luminal_a", "basal"] (the first is the reference)',
+        )
     probabilities = table.get("probabilities")
     if not isinstance(probabilities, list) or len(probabilities) != len(levels):
-        check.fail(f"{path}.probabilities", f"must have one entry per level ({len(levels)})",
-                   "give one probability per level")
+        check.fail(
+            f"{path}.probabilities",
+            f"must have one entry per level ({len(levels)})",
+            "give one probability per level",
+        )
     for i, p in enumerate(probabilities):
         check.value(p, f"{path}.probabilities[{i}]", low=0.0, high=1.0)
     if abs(sum(probabilities) - 1.0) > 1e-9:
-        check.fail(f"{path}.probabilities", f"sum to {sum(probabilities)!r}",
-                   "make them sum to 1")
+        check.fail(f"{path}.probabilities", f"sum to {sum(probabilities)!r}", "make them sum to 1")
     return {"levels": tuple(levels), "probabilities": tuple(float(p) for p in probabilities)}
 
 
@@ -265,23 +318,34 @@ def _parse_correlations(check: _Checker, entries, covariates) -> np.ndarray:
         check.fail("correlations", "is not an array of tables", "write [[correlations]] blocks")
     for i, entry in enumerate(entries):
         path = f"correlations[{i}]"
+        if not isinstance(entry, dict):
+            check.fail(path, "is not a table", "write [[correlations]] blocks")
         check.known_keys(entry, {"between", "rho"}, path)
         pair = entry.get("between")
         if not isinstance(pair, list) or len(pair) != 2 or pair[0] == pair[1]:
-            check.fail(f"{path}.between", "must name two different covariates",
-                       'write between = ["a", "b"]')
+            check.fail(
+                f"{path}.between",
+                "must name two different covariates",
+                'write between = ["a", "b"]',
+            )
         for member in pair:
             if member not in names:
-                check.fail(f"{path}.between", f"refers to unknown covariate {member!r}",
-                           f"use one of {names}")
+                check.fail(
+                    f"{path}.between",
+                    f"refers to unknown covariate {member!r}",
+                    f"use one of {names}",
+                )
         rho = check.number(entry, "rho", path, low=-1.0, high=1.0)
         a, b = names.index(pair[0]), names.index(pair[1])
         if matrix[a, b] != 0.0:
             check.fail(f"{path}.between", f"repeats the pair {pair}", "give each pair once")
         matrix[a, b] = matrix[b, a] = rho
     if np.linalg.eigvalsh(matrix).min() <= 1e-10:
-        check.fail("correlations", "do not form a positive-definite correlation matrix",
-                   "weaken the correlations")
+        check.fail(
+            "correlations",
+            "do not form a positive-definite correlation matrix",
+            "weaken the correlations",
+        )
     return matrix
 
 
@@ -297,14 +361,20 @@ def _parse_site(check: _Checker, table: dict, path: str) -> DormancyBaseline:
     check.known_keys(dormancy, {"distribution", "median_years", "iqr_years"}, dpath)
     family = check.string(dormancy, "distribution", dpath)
     if family not in DORMANCY_FAMILIES:
-        check.fail(f"{dpath}.distribution", f"= {family!r} is not a known distribution",
-                   f"use one of {list(DORMANCY_FAMILIES)}")
+        check.fail(
+            f"{dpath}.distribution",
+            f"= {family!r} is not a known distribution",
+            f"use one of {list(DORMANCY_FAMILIES)}",
+        )
     median = check.number(dormancy, "median_years", dpath, low=0.0, low_open=True)
     iqr = check.number(dormancy, "iqr_years", dpath, low=0.0, low_open=True)
     low, high = iqr_ratio_range(family)
     if not low < iqr / median < high:
-        check.fail(f"{dpath}.iqr_years", f"= {iqr} gives iqr/median = {iqr / median:.4g}, "
-                   f"which a {family} cannot have", f"keep iqr/median in ({low:.3g}, {high:.3g})")
+        check.fail(
+            f"{dpath}.iqr_years",
+            f"= {iqr} gives iqr/median = {iqr / median:.4g}, which a {family} cannot have",
+            f"keep iqr/median in ({low:.3g}, {high:.3g})",
+        )
     return DormancyBaseline(pi, DormancyDistribution.from_median_iqr(family, median, iqr))
 
 
@@ -324,23 +394,36 @@ def _parse_effects(check: _Checker, table: dict, path: str, covariates) -> tuple
         where = f"{path}.{name}"
         spec = by_name.get(name)
         if spec is None:
-            check.fail(where, f"refers to unknown covariate {name!r}",
-                       f"declare [covariates.{name}] or use one of {list(by_name)}")
+            check.fail(
+                where,
+                f"refers to unknown covariate {name!r}",
+                f"declare [covariates.{name}] or use one of {list(by_name)}",
+            )
         if spec.family != "categorical":
             effects.append(_parse_one_effect(check, value, where, name))
             continue
         if not isinstance(value, dict):
-            check.fail(where, "must map non-reference levels to log hazard ratios",
-                       f"write {name} = {{ {spec.levels[1]} = 0.5 }}")
+            check.fail(
+                where,
+                "must map non-reference levels to log hazard ratios",
+                f"write {name} = {{ {spec.levels[1]} = 0.5 }}",
+            )
         for level, level_value in value.items():
             if level == spec.levels[0]:
-                check.fail(f"{where}.{level}", "is the reference level",
-                           f"give effects only for {list(spec.levels[1:])}")
+                check.fail(
+                    f"{where}.{level}",
+                    "is the reference level",
+                    f"give effects only for {list(spec.levels[1:])}",
+                )
             if level not in spec.levels:
-                check.fail(f"{where}.{level}", f"is not a level of {name}",
-                           f"use one of {list(spec.levels[1:])}")
-            effects.append(_parse_one_effect(check, level_value, f"{where}.{level}",
-                                             f"{name}[T.{level}]"))
+                check.fail(
+                    f"{where}.{level}",
+                    f"is not a level of {name}",
+                    f"use one of {list(spec.levels[1:])}",
+                )
+            effects.append(
+                _parse_one_effect(check, level_value, f"{where}.{level}", f"{name}[T.{level}]")
+            )
     # Effects follow the covariate order so linear predictors sum in a fixed order.
     order = {term: i for i, term in enumerate(t for s in covariates for t in s.design_terms)}
     return tuple(sorted(effects, key=lambda effect: order[effect.term]))
@@ -352,17 +435,25 @@ def _parse_one_effect(check: _Checker, value, where: str, term: str) -> Effect:
     check.known_keys(value, {"change_points", "log_hr"}, where)
     points, betas = value.get("change_points"), value.get("log_hr")
     if not isinstance(points, list) or not points:
-        check.fail(f"{where}.change_points", "must be a non-empty list of years",
-                   "write change_points = [3.0], or give a plain number for a constant effect")
+        check.fail(
+            f"{where}.change_points",
+            "must be a non-empty list of years",
+            "write change_points = [3.0], or give a plain number for a constant effect",
+        )
     for i, point in enumerate(points):
         check.value(point, f"{where}.change_points[{i}]", low=0.0, low_open=True)
-    if any(b <= a for a, b in zip(points, points[1:], strict=False)):
-        check.fail(f"{where}.change_points", f"= {points} are not in increasing order",
-                   "list change points strictly increasing")
+    if any(b <= a for a, b in itertools.pairwise(points)):
+        check.fail(
+            f"{where}.change_points",
+            f"= {points} are not in increasing order",
+            "list change points strictly increasing",
+        )
     if not isinstance(betas, list) or len(betas) != len(points) + 1:
-        check.fail(f"{where}.log_hr", f"needs {len(points) + 1} values "
-                   f"(one per piece between change points {points})",
-                   "give one log hazard ratio per piece")
+        check.fail(
+            f"{where}.log_hr",
+            f"needs {len(points) + 1} values (one per piece between change points {points})",
+            "give one log hazard ratio per piece",
+        )
     for i, beta in enumerate(betas):
         check.value(beta, f"{where}.log_hr[{i}]")
     return Effect(term, tuple(float(b) for b in betas), tuple(float(p) for p in points))

@@ -28,11 +28,14 @@ Seeding
 -------
 ``SeedSequence(seed)`` is the root. Every random component — each covariate's
 latent normal, each cause's exponential, the accrual date and the drop-out
-time — gets its own child sequence whose spawn key is a hash of the
-component's name, so adding a site or an uncorrelated covariate leaves the
-other components' draws unchanged. The generator never touches NumPy's global
-state, never chunks its draws and never uses BLAS, so a seed gives bit-identical
-cohorts whatever the thread count.
+time — gets its own child sequence whose spawn key is a 64-bit BLAKE2 hash of
+the component's name (not its position), so adding a site or an uncorrelated
+covariate leaves the other components' draws unchanged. Each stream is read
+sequentially, n values at once, and every later step is element-wise, so
+patient i does not depend on n (a cohort of n is the first n patients of any
+larger cohort with the same seed). The generator never touches NumPy's global
+state and never uses BLAS or threads, so a seed gives bit-identical cohorts
+whatever the thread count.
 """
 
 from __future__ import annotations
@@ -64,8 +67,10 @@ def _root_sequence(seed) -> np.random.SeedSequence:
     if isinstance(seed, np.random.SeedSequence):
         return seed
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise ValueError(f"seed = {seed!r} is not a non-negative integer; pass e.g. seed=1 "
-                         "or a numpy.random.SeedSequence")
+        raise ValueError(
+            f"seed = {seed!r} is not a non-negative integer; pass e.g. seed=1 "
+            "or a numpy.random.SeedSequence"
+        )
     return np.random.SeedSequence(int(seed))
 
 
@@ -78,19 +83,22 @@ def simulate_cohort(scenario: Scenario | str, n: int, seed: int | np.random.Seed
     n = int(n)
     _root_sequence(seed)  # validate early, before any work
 
-    streams = {spec.name: component_generator(seed, f"covariate:{spec.name}")
-               for spec in scenario.covariates}
+    streams = {
+        spec.name: component_generator(seed, f"covariate:{spec.name}")
+        for spec in scenario.covariates
+    }
     cholesky = np.linalg.cholesky(scenario.correlation)
     values = sample_covariates(scenario.covariates, cholesky, streams, n)
     design = {}
     for spec in scenario.covariates:
-        design.update(spec.design_columns(_as_column(spec, values[spec.name]), centered=True))
+        design.update(spec.design_columns(spec.to_column(values[spec.name]), centered=True))
 
     latent = {}
     for cause in scenario.causes:
         exponential = component_generator(seed, f"cause:{cause.name}").standard_exponential(n)
         latent[cause.name] = cause.sample_latent_times(
-            exponential, cause.linear_predictors(design, n))
+            exponential, cause.linear_predictors(design, n)
+        )
     latent[CENSORED] = _censoring_times(scenario, seed, n)
 
     # First event wins; ties have probability zero with continuous times.
@@ -107,11 +115,11 @@ def simulate_cohort(scenario: Scenario | str, n: int, seed: int | np.random.Seed
         columns[spec.name] = spec.to_column(values[spec.name])
     columns["time"] = time
     columns["event"] = pd.Categorical.from_codes(code, categories=labels)
-    return Cohort(scenario, seed, pd.DataFrame(columns), pd.DataFrame(latent))
-
-
-def _as_column(spec, values):
-    return spec.to_column(values) if spec.family == "categorical" else values
+    # copy=False: the arrays are fresh and private, and consolidating them into
+    # 2-d blocks would copy every column once more.
+    return Cohort(
+        scenario, seed, pd.DataFrame(columns, copy=False), pd.DataFrame(latent, copy=False)
+    )
 
 
 def _censoring_times(scenario: Scenario, seed, n: int) -> np.ndarray:
@@ -172,10 +180,10 @@ class Cohort:
         ``data`` (default: this cohort), labelled by ``data.index``."""
         cause = self.scenario.cause(site)
         data = self.data if data is None else data
+        times = _truth.check_times(times)
         design = _truth.design_from_data(self.scenario, data)
         values = _truth.cumulative_hazard(cause, design, len(data), times)
-        return pd.DataFrame(values.T, index=pd.Index(np.asarray(times, float), name="time"),
-                            columns=data.index)
+        return pd.DataFrame(values.T, index=pd.Index(times, name="time"), columns=data.index)
 
     def true_cif(self, times, data: pd.DataFrame | None = None, *, individual: bool = False):
         """True cumulative incidence of each site and of ``"death"`` at ``times``.
@@ -190,12 +198,15 @@ class Cohort:
         data = self.data if data is None else data
         times = _truth.check_times(times)
         design = _truth.design_from_data(self.scenario, data)
-        values = _truth.cumulative_incidence(self.scenario, design, len(data), times,
-                                             individual=individual)
+        values = _truth.cumulative_incidence(
+            self.scenario, design, len(data), times, individual=individual
+        )
         columns = list(self.scenario.cause_names)
         if not individual:
             return pd.DataFrame(values, index=pd.Index(times, name="time"), columns=columns)
-        index = pd.MultiIndex.from_product([data.index, times], names=[data.index.name, "time"])
+        index = pd.MultiIndex.from_product(
+            [data.index, times], names=[data.index.name or "row", "time"]
+        )
         return pd.DataFrame(values.reshape(-1, len(columns)), index=index, columns=columns)
 
     def __repr__(self) -> str:

@@ -22,6 +22,8 @@ each piece's baseline cumulative-hazard increment at the nodes.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 
@@ -29,8 +31,31 @@ from synthetic.scenario import CauseModel, Scenario
 
 _GAUSS_ORDER = 8
 _MAX_PANEL_YEARS = 0.5
-_QUANTILE_LEVELS = (1e-10, 1e-8, 1e-6, 1e-4, 1e-3, 0.01, 0.03, 0.06, 0.1, 0.15, 0.2, 0.3,
-                    0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.98, 0.99, 0.999)
+_QUANTILE_LEVELS = (
+    1e-10,
+    1e-8,
+    1e-6,
+    1e-4,
+    1e-3,
+    0.01,
+    0.03,
+    0.06,
+    0.1,
+    0.15,
+    0.2,
+    0.3,
+    0.4,
+    0.5,
+    0.6,
+    0.7,
+    0.8,
+    0.85,
+    0.9,
+    0.95,
+    0.98,
+    0.99,
+    0.999,
+)
 _GRADING_RATIO = 4.0
 _ROWS_PER_CHUNK = 4096
 
@@ -58,20 +83,28 @@ def truth_table(scenario: Scenario) -> pd.DataFrame:
 def design_from_data(scenario: Scenario, data: pd.DataFrame, *, centered: bool = True):
     """Design columns (dict term -> float array) from a data frame with the covariates."""
     if not isinstance(data, pd.DataFrame):
-        raise ValueError(f"data must be a pandas DataFrame, got {type(data).__name__}; "
-                         "pass rows shaped like cohort.data")
+        raise ValueError(
+            f"data must be a pandas DataFrame, got {type(data).__name__}; "
+            "pass rows shaped like cohort.data"
+        )
+    if len(data) == 0:
+        raise ValueError("data has 0 rows; pass at least one patient")
     missing = [spec.name for spec in scenario.covariates if spec.name not in data.columns]
     if missing:
-        raise ValueError(f"data lacks {len(missing)} covariate columns {missing}; "
-                         "pass rows shaped like cohort.data")
+        raise ValueError(
+            f"data lacks {len(missing)} covariate columns {missing}; "
+            "pass rows shaped like cohort.data"
+        )
     design = {}
     for spec in scenario.covariates:
         columns = spec.design_columns(data[spec.name], centered=centered)
-        for term, values in columns.items():
+        for values in columns.values():
             bad = int(np.sum(~np.isfinite(values)))
             if bad:
-                raise ValueError(f"{spec.name} has {bad} missing or non-finite values; "
-                                 "the truth needs complete covariates")
+                raise ValueError(
+                    f"{spec.name} has {bad} missing or non-finite values; "
+                    "the truth needs complete covariates"
+                )
         design.update(columns)
     return design
 
@@ -82,8 +115,9 @@ def check_times(times) -> np.ndarray:
         raise ValueError("times must be a non-empty 1-d sequence of years; pass e.g. [1, 5, 10]")
     bad = int(np.sum(~np.isfinite(array) | (array < 0)))
     if bad:
-        raise ValueError(f"times has {bad} negative or non-finite values; times must be "
-                         "finite and >= 0")
+        raise ValueError(
+            f"times has {bad} negative or non-finite values; times must be finite and >= 0"
+        )
     return array
 
 
@@ -103,15 +137,19 @@ def quadrature_grid(scenario: Scenario, times: np.ndarray, refinement: int = 1):
         if cause.is_site:
             dormancy = cause.baseline.dormancy
             quantiles = dormancy.ppf(np.array(_QUANTILE_LEVELS))
-            start, stop = quantiles[0], quantiles[_QUANTILE_LEVELS.index(1e-3)]
-            steps = int(np.ceil(np.log(stop / start) / np.log(_GRADING_RATIO))) + 1
-            points.update(np.geomspace(start, stop, steps).tolist())
-            points.update(quantiles.tolist())
+            stop = quantiles[_QUANTILE_LEVELS.index(1e-3)]
+            # Extreme gamma shapes put the 1e-10 quantile below double range;
+            # 30 decades of grading are plenty either way.
+            start = max(quantiles[0], stop * 1e-30)
+            if start > 0:
+                steps = int(np.ceil(np.log(stop / start) / np.log(_GRADING_RATIO))) + 1
+                points.update(np.geomspace(start, stop, steps).tolist())
+            points.update(quantiles[quantiles > 0].tolist())
     breaks = np.array(sorted(p for p in points if 0.0 <= p <= t_max))
     # Cap the panel width and apply the refinement factor by even subdivision.
     width = _MAX_PANEL_YEARS / refinement
     edges = [breaks[0]]
-    for left, right in zip(breaks[:-1], breaks[1:], strict=True):
+    for left, right in itertools.pairwise(breaks):
         pieces = max(int(np.ceil((right - left) / width)), refinement)
         edges.extend(np.linspace(left, right, pieces + 1)[1:].tolist())
     edges = np.array(edges)
@@ -139,12 +177,23 @@ def _piece_tables(scenario: Scenario, design: dict, n: int, nodes: np.ndarray):
             inside = (nodes >= start) & (nodes < end)
             hazards.append(np.where(inside, baseline.hazard(nodes), 0.0))
             owner.append(k)
-    return (np.column_stack(multipliers), np.column_stack(increments),
-            np.column_stack(hazards), np.array(owner))
+    return (
+        np.column_stack(multipliers),
+        np.column_stack(increments),
+        np.column_stack(hazards),
+        np.array(owner),
+    )
 
 
-def cumulative_incidence(scenario: Scenario, design: dict, n: int, times,
-                         *, individual: bool = False, refinement: int = 1) -> np.ndarray:
+def cumulative_incidence(
+    scenario: Scenario,
+    design: dict,
+    n: int,
+    times,
+    *,
+    individual: bool = False,
+    refinement: int = 1,
+) -> np.ndarray:
     """True cumulative incidence of every cause (sites, then death) at ``times``.
 
     Returns times x causes averaged over the n patients, or, with
