@@ -79,13 +79,15 @@ def read_competing_data(
     keys = [time] + [
         k for k in ((group if group_within_stratum else None), stratum) if k is not None and k.any()
     ]
-    order = np.argsort(time, kind="stable") if len(keys) == 1 else np.lexsort(tuple(keys))
+    # the estimators only count within tied times, so the faster unstable sort
+    # is fine (and deterministic for given data)
+    order = np.argsort(time) if len(keys) == 1 else np.lexsort(tuple(keys))
     return CompetingData(
         time=time[order],
         cause_index=events.cause_index[order],
         labels=events.labels,
-        group=group[order],
+        group=group[order] if group.any() else group,
         group_labels=group_labels,
-        stratum=stratum[order],
+        stratum=stratum[order] if stratum.any() else stratum,
         order=order,
     )

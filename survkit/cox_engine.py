@@ -37,9 +37,14 @@ _GRAM_CHUNK = 1 << 15  # rows per BLAS call; the scaled copy stays in cache
 
 
 def sort_order(stop: np.ndarray, strata: np.ndarray | None) -> np.ndarray:
-    """The engine's row order: stratum ascending, then stop time descending (stable)."""
+    """The engine's row order: stratum ascending, then stop time descending.
+
+    Only the grouping of tied times matters to the engine, not the order
+    within a tie, so the faster unstable sort is used when there are no strata
+    (it is deterministic: the same data always give the same order).
+    """
     if strata is None or not strata.any():
-        return np.argsort(-stop, kind="stable")
+        return np.argsort(-stop)
     return np.lexsort((-stop, strata))
 
 
@@ -225,7 +230,9 @@ def evaluate(
     c = kern.exposure(h, e, problem.grp_of_row, problem.entry_grp, problem.dead, problem.strat_gptr)
     if extension is not None:
         c += extension.extra_exposure(problem, h)
-    gram = weighted_gram(problem.X, problem.weights * risk * c)
+    c *= risk  # in place: w r c is the weight of row i in the x x' sum
+    c *= problem.weights
+    gram = weighted_gram(problem.X, c)
     shift = peak[problem.row_stratum]
     # undo the per-stratum shift so hazards refer to centred x = 0
     hazard = h * np.exp(-peak[problem.grp_stratum])
@@ -234,10 +241,13 @@ def evaluate(
 
 
 def weighted_gram(X: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """X' diag(v) X for v >= 0, by BLAS on row chunks of sqrt(v) X (no full copy of X)."""
+    """X' diag(v) X for v >= 0, by BLAS on row chunks of sqrt(v) X (no full copy of X).
+
+    ``v`` is overwritten (its square root is taken in place).
+    """
     n, p = X.shape
     out = np.zeros((p, p))
-    root = np.sqrt(np.maximum(v, 0.0))  # v >= 0 up to rounding
+    root = np.sqrt(np.maximum(v, 0.0, out=v), out=v)  # v >= 0 up to rounding; v is consumed
     for lo in range(0, n, _GRAM_CHUNK):
         Y = X[lo : lo + _GRAM_CHUNK] * root[lo : lo + _GRAM_CHUNK, None]
         out += Y.T @ Y

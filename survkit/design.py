@@ -36,12 +36,12 @@ class Design:
         full-size copy on the column route.
         """
         check_columns(df, {argument: self.columns})
-        for col in self.columns:
-            check_no_missing(df[col], col)
         if self.model_spec is None:
             if not self.columns:
                 return np.zeros((len(df), 0))
             return numeric_matrix(df, self.columns, rows)
+        for col in self.columns:
+            check_no_missing(df[col], col)
         mm = self.model_spec.get_model_matrix(df, na_action="raise")
         X = np.asarray(mm, dtype=float)
         names = list(mm.columns)

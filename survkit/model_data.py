@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from numba import njit
 
 from .design import Design, build_design
 from .validation import (
@@ -41,7 +42,6 @@ class SurvivalData:
     start: np.ndarray | None
     status: np.ndarray
     events: EventCoding
-    event_values: np.ndarray
     strata_codes: np.ndarray | None
     strata_labels: list[str]
     strata_cols: list[str]
@@ -88,12 +88,27 @@ def _plain(value: object) -> object:
     return value
 
 
+@njit(cache=True)
+def _column_ranges(X):
+    """Column minima and maxima in one pass over the rows."""
+    lo = X[0].copy()
+    hi = X[0].copy()
+    for i in range(1, X.shape[0]):
+        for j in range(X.shape[1]):
+            v = X[i, j]
+            if v < lo[j]:
+                lo[j] = v
+            elif v > hi[j]:
+                hi[j] = v
+    return lo, hi
+
+
 def check_design(X: np.ndarray, names: list[str]) -> None:
     """Refuse constant covariates, naming them (collinearity is checked on the
     information matrix by the engine, see ``validation.check_identifiable``)."""
     if X.shape[1] == 0:
         return
-    lo, hi = X.min(axis=0), X.max(axis=0)
+    lo, hi = _column_ranges(X)
     constant = np.flatnonzero(lo == hi)
     if constant.size:
         j = int(constant[0])
@@ -164,7 +179,6 @@ def read_survival_data(
             )
         cluster = pd.factorize(df[cluster_col], sort=True)[0].astype(np.int64)
     codes, labels = (None, []) if not strata_cols else strata_codes(df, strata_cols)
-    event_values = df[event_col].to_numpy()
     order = None
     if sort_rows:
         from .cox_engine import sort_order
@@ -178,7 +192,6 @@ def read_survival_data(
             events.cause_index[order],
         )
         stop = stop[order]
-        event_values = event_values[order]
         start, weights, offset, cluster, codes = (
             None if a is None else a[order] for a in (start, weights, offset, cluster, codes)
         )
@@ -194,7 +207,6 @@ def read_survival_data(
         start=start,
         status=events.status,
         events=events,
-        event_values=event_values,
         strata_codes=codes,
         strata_labels=labels,
         strata_cols=strata_cols,

@@ -101,21 +101,20 @@ def numeric_matrix(
 ) -> np.ndarray:
     """The named columns as one C-ordered float64 matrix, rows taken in ``rows`` order.
 
-    Filled column by column, so the only full-size allocation is the result;
-    non-numeric, missing and infinite values are refused with the column named.
+    One conversion and one finiteness pass over the whole block; column-wise
+    checks only run to name the culprit once something is wrong.
     """
-    n = len(df) if rows is None else rows.shape[0]
-    X = np.empty((n, len(columns)))
-    for j, col in enumerate(columns):
-        values = df[col]
-        dtype = values.dtype
+    for col in columns:
+        dtype = df[col].dtype
         if not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)):
-            check_finite_numeric(values, col)  # raises the non-numeric message
-        arr = values.to_numpy(dtype=float, na_value=np.nan)
-        if not np.isfinite(arr).all():
-            check_finite_numeric(arr, col)  # raises, naming the count
-        X[:, j] = arr if rows is None else arr[rows]
-    return X
+            check_finite_numeric(df[col], col)  # raises the non-numeric message
+    A = df[columns].to_numpy(dtype=float, na_value=np.nan)
+    if not np.isfinite(A).all():
+        for j, col in enumerate(columns):
+            check_finite_numeric(A[:, j], col)  # raises, naming the column and count
+    if rows is not None:
+        return np.take(A, rows, axis=0)  # a new C-ordered array; A is released
+    return np.ascontiguousarray(A)
 
 
 def check_times(
