@@ -22,9 +22,9 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _common import have_r, median_time, print_table, run_r  # noqa: E402
+from _common import have_r, median_time, print_table, run_r
 
-from survkit import FineGray, aalen_johansen  # noqa: E402
+from survkit import FineGray, aalen_johansen
 
 COLS = ["x0", "x1", "x2", "x3"]
 
@@ -114,14 +114,25 @@ def main() -> None:
             row["max|b - b_crr|"] = float(np.max(np.abs(fg.params_.to_numpy() - r["crr"][1])))
         fg_rows.append(row)
         print(f"Fine-Gray done n={n}", file=sys.stderr)
-    cols = ["n", "survkit s", "comprisk s", "comprisk/survkit", "crr s", "crr/survkit",
-            "max|b - b_comprisk|", "max se rel diff comprisk", "max|b - b_crr|"]
+    cols = [
+        "n",
+        "survkit s",
+        "comprisk s",
+        "comprisk/survkit",
+        "crr s",
+        "crr/survkit",
+        "max|b - b_comprisk|",
+        "max se rel diff comprisk",
+        "max|b - b_crr|",
+    ]
     print(f"\nFine-Gray, 4 covariates, full sandwich variance, median of {args.repeats} runs")
     print_table(fg_rows, [c for c in cols if any(c in r for r in fg_rows)])
     if len(fg_rows) >= 2:
         a, b = fg_rows[-2], fg_rows[-1]
-        print(f"survkit time({b['n']:.0e}) / time({a['n']:.0e}) = "
-              f"{b['survkit s'] / a['survkit s']:.1f}")
+        print(
+            f"survkit time({b['n']:.0e}) / time({a['n']:.0e}) = "
+            f"{b['survkit s'] / a['survkit s']:.1f}"
+        )
 
     aj_rows = []
     sizes = sorted({min(100_000, max(args.sizes)), max(args.sizes)})
@@ -129,9 +140,7 @@ def main() -> None:
         df = make_data(n, seed=1)
         t_sk, _ = median_time(lambda df=df: aalen_johansen(df, "time", "event"), args.repeats)
         t_cr, _ = median_time(
-            lambda df=df: CumulativeIncidence().fit(
-                df["time"].to_numpy(), df["event"].to_numpy()
-            ),
+            lambda df=df: CumulativeIncidence().fit(df["time"].to_numpy(), df["event"].to_numpy()),
             args.repeats,
         )
         row = {"n": n, "survkit s": t_sk, "comprisk s": t_cr, "comprisk/survkit": t_cr / t_sk}
@@ -153,8 +162,16 @@ def main() -> None:
             row["cuminc/survkit"] = r["cuminc"][0] / t_sk
         aj_rows.append(row)
         print(f"Aalen-Johansen done n={n}", file=sys.stderr)
-    cols = ["n", "survkit s", "comprisk s", "comprisk/survkit", "cuminc s", "cuminc/survkit",
-            "lifelines s", "lifelines/survkit"]
+    cols = [
+        "n",
+        "survkit s",
+        "comprisk s",
+        "comprisk/survkit",
+        "cuminc s",
+        "cuminc/survkit",
+        "lifelines s",
+        "lifelines/survkit",
+    ]
     print(f"\nAalen-Johansen with variance, both causes, median of {args.repeats} runs")
     print_table(aj_rows, [c for c in cols if any(c in r for r in aj_rows)])
 

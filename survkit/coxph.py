@@ -294,6 +294,14 @@ class CoxPH(BaseEstimator):
         """
         return np.exp(-self.predict_cumulative_hazard(df, times))
 
+    # --------------------------------------------------------- residuals
+    def residuals(self, kind: str = "martingale", weighted: bool | None = None):
+        """R's ``residuals(fit, type=kind)``: martingale, deviance, score, schoenfeld,
+        scaledsch, dfbeta or dfbetas. See ``survkit.coxph_residuals.cox_residuals``."""
+        from .coxph_residuals import cox_residuals
+
+        return cox_residuals(self, kind, weighted)
+
 
 def _sum_by_code(values: np.ndarray, codes: np.ndarray) -> np.ndarray:
     """Row sums of ``values`` within each integer code (R's ``rowsum``)."""
