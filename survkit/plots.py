@@ -121,11 +121,16 @@ def plot_forest(table, covariates=None, sites=None, models=None, ax=None):
         _s=rows["site"].map({s: i for i, s in enumerate(site_order)}),
         _m=rows["model"].map({m: i for i, m in enumerate(model_order)}),
     ).sort_values(["_c", "_s", "_m"], kind="stable")
-    # top to bottom: covariate blocks separated by a blank line
-    labels = rows.apply(lambda r: f"{r['covariate']} | {r['site']}", axis=1).tolist()
-    y = -(np.arange(len(rows)) + rows["_c"].to_numpy())
+    # one row per (covariate, site), top to bottom, covariate blocks separated by
+    # a blank row; the models of a row sit side by side, slightly offset
+    pairs = rows[["_c", "_s"]].drop_duplicates()
+    slot = {(c, s): -(k + c) for k, (c, s) in enumerate(pairs.itertuples(index=False))}
+    base = np.array([slot[(c, s)] for c, s in zip(rows["_c"], rows["_s"], strict=True)], float)
+    width = 0.5 / max(len(model_order), 1)
+    y = base + (rows["_m"].to_numpy() - (len(model_order) - 1) / 2) * width
+    labels = [f"{cov_order[c]} | {site_order[s]}" for c, s in pairs.itertuples(index=False)]
     if ax is None:
-        fig, (ax,) = _figure(1, width=6.5, height=0.6 + 0.28 * len(rows))
+        fig, (ax,) = _figure(1, width=6.5, height=0.8 + 0.3 * len(pairs))
     else:
         fig = ax.figure
     for k, model in enumerate(model_order):
@@ -146,11 +151,21 @@ def plot_forest(table, covariates=None, sites=None, models=None, ax=None):
         )
     ax.axvline(1.0, color="0.5", linestyle="--", linewidth=1)
     ax.set_xscale("log")
-    ax.set_yticks(y, labels)
+    _plain_log_ticks(ax)
+    ax.set_yticks([slot[key] for key in slot], labels)
     ax.set_xlabel("hazard ratio")
     if len(model_order) > 1:
         ax.legend(frameon=False)
     return fig
+
+
+def _plain_log_ticks(ax) -> None:
+    """Log axis labelled 0.25, 0.5, 1, 2, 4 rather than powers of ten."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    ax.xaxis.set_major_locator(LogLocator(base=2.0))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
 
 
 def plot_schoenfeld(

@@ -91,14 +91,20 @@ def test_forest_plot_points_and_intervals():
     expected = order[order["model"] == "cause_specific"]
     np.testing.assert_allclose([s[0][0] for s in cs], expected["lower"])
     np.testing.assert_allclose([s[1][0] for s in cs], expected["upper"])
-    assert len(ax.get_yticks()) == len(table)
+    # one labelled row per (covariate, site); the two models share it
+    assert len(ax.get_yticks()) == len(table) // 2
     labels = [t.get_text() for t in ax.get_yticklabels()]
-    assert labels[0] == "age | 1"
+    assert labels[:2] == ["age | 1", "age | 2"]
+    cs_y = points[0].get_ydata()
+    fg_y = points[1].get_ydata()
+    np.testing.assert_allclose(np.asarray(fg_y) - np.asarray(cs_y), 0.25)
     # reference line at HR = 1
     refs = [ln for ln in ax.get_lines() if ln.get_linestyle() == "--"]
     assert len(refs) == 1 and list(refs[0].get_xdata()) == [1, 1]
     only = plot_forest(fits.table, covariates="male", models="fine_gray")
     assert len(only.axes[0].get_yticks()) == 2
+    fmt = ax.xaxis.get_major_formatter()
+    assert [fmt(v, 0) for v in (0.25, 1.0, 4.0)] == ["0.25", "1", "4"]  # not powers of ten
     with pytest.raises(ValueError, match="not in the model: 'hgb'"):
         plot_forest(fits.table, covariates=["hgb"])
 

@@ -105,8 +105,16 @@ def _incidence_section(spec: ReportSpec) -> Section:
     )
     at = at[at["cause"].isin(spec.organs + spec.competing)]
     table = at.assign(cause=at["cause"].astype(str)).set_index(["cause", "time"])
-    fig = plot_cumulative_incidence(cif, causes=spec.organs + spec.competing)
-    for ax in fig.axes:
+    from matplotlib.figure import Figure as MplFigure
+
+    fig = MplFigure(figsize=(10, 4), layout="constrained")
+    panels = fig.subplots(1, 2 if spec.competing else 1, squeeze=False)[0]
+    plot_cumulative_incidence(cif, causes=spec.organs, ax=panels[0])
+    panels[0].set_title("relapse, by organ")
+    if spec.competing:
+        plot_cumulative_incidence(cif, causes=spec.competing, ax=panels[1])
+        panels[1].set_title("competing events")
+    for ax in panels:
         ax.set_xlabel(f"time ({spec.time_unit})")
     paras = []
     last = max(spec.horizons)
@@ -319,9 +327,14 @@ def _time_varying_section(spec: ReportSpec, fits) -> Section:
         figures.append(
             Figure(
                 f"schoenfeld_{r.site}_{r.term}",
-                plot_schoenfeld(fits.models[(site, "cause_specific")], r.term, step=cp.effect),
-                f"{r.site}: scaled Schoenfeld residuals of {r.term} against time, lowess smooth "
-                "and the fitted step function",
+                plot_schoenfeld(
+                    fits.models[(site, "cause_specific")],
+                    r.term,
+                    transform="identity",
+                    step=cp.effect,
+                ),
+                f"{r.site}: scaled Schoenfeld residuals of {r.term} against time "
+                f"({spec.time_unit}), lowess smooth and the fitted step function",
             )
         )
     spec.checks["double_agents"] = found
