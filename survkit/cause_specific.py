@@ -20,6 +20,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 
 from .coxph import CoxPH
+from .fit_results import forget_fit
 from .validation import check_columns, encode_events
 
 __all__ = ["CauseSpecificCox"]
@@ -56,8 +57,7 @@ class CauseSpecificCox(BaseEstimator):
         ``cox_options`` (``strata``, ``entry_col``, ``weights_col``, ...) are passed
         to every ``CoxPH.fit``.
         """
-        for attr in [a for a in vars(self) if a.endswith("_") and not a.startswith("__")]:
-            delattr(self, attr)
+        forget_fit(self)
         check_columns(df, {"event_col": [event_col]})
         coding = encode_events(df[event_col], event_col, cause=True, censor_value=censor_value)
         chosen = list(coding.labels) if causes is None else list(causes)

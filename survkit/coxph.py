@@ -11,6 +11,7 @@ from .concordance import concordance_counts
 from .cox_engine import RiskSetProblem, chol_inverse, newton
 from .cox_residuals import score_residuals
 from .design import Design
+from .fit_results import forget_fit, store_estimates
 from .model_data import SurvivalData, read_survival_data
 from .summary_table import TestResult, coefficient_table, format_summary
 
@@ -85,8 +86,7 @@ class CoxPH(BaseEstimator):
         refused, never dropped.
         """
         self._check_params()
-        for attr in [a for a in vars(self) if a.endswith("_") and not a.startswith("__")]:
-            delattr(self, attr)  # refitting forgets the old fit (scikit-learn's rule)
+        forget_fit(self)
         data = read_survival_data(
             df,
             duration_col=duration_col,
@@ -137,7 +137,6 @@ class CoxPH(BaseEstimator):
             inv, _ = chol_inverse(s0.T @ s0)
             robust_score = float(u @ inv @ u)
 
-        idx = pd.Index(names, name="covariate")
         self.design_: Design = data.design
         self.duration_col_ = data.duration_col
         self.event_col_ = data.event_col
@@ -146,29 +145,11 @@ class CoxPH(BaseEstimator):
         self.offset_col_ = data.offset_col
         self.cause_ = data.events.cause
         self.robust_ = robust
-        self.params_ = pd.Series(beta, index=idx, name="coef")
-        self.variance_ = pd.DataFrame(var, index=idx, columns=idx)
-        self.naive_variance_ = pd.DataFrame(naive_var, index=idx, columns=idx)
-        self.standard_errors_ = pd.Series(np.sqrt(np.diag(var)), index=idx, name="se(coef)")
-        self.naive_standard_errors_ = pd.Series(
-            np.sqrt(np.diag(naive_var)), index=idx, name="se(coef)"
-        )
-        self.log_likelihood_ = result.evaluation.loglik
-        self.log_likelihood_null_ = result.loglik_init
-        self.converged_ = result.converged
-        self.n_iter_ = result.n_iter
+        df_model = store_estimates(self, names, result, var)
         self.n_observations_ = int(data.stop.shape[0])
         self.n_events_ = int(data.status.sum())
-        self.means_ = pd.Series(problem.center, index=idx, name="mean")
+        self.means_ = pd.Series(problem.center, index=self.params_.index, name="mean")
         self.strata_labels_ = data.strata_labels
-
-        df_model = int((~result.singular).sum())
-        self.likelihood_ratio_test_ = TestResult.chi2(
-            2 * (self.log_likelihood_ - self.log_likelihood_null_), df_model
-        )
-        ok = ~result.singular
-        v_inv, _ = chol_inverse(var[np.ix_(ok, ok)])
-        self.wald_test_ = TestResult.chi2(float(beta[ok] @ v_inv @ beta[ok]), df_model)
         self.score_test_ = TestResult.chi2(result.score_test, df_model)
         self.robust_score_test_ = (
             None if robust_score is None else TestResult.chi2(robust_score, df_model)

@@ -20,12 +20,13 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 
 from .baseline import BaselineHazard
-from .cox_engine import RiskSetProblem, chol_inverse, evaluate, newton
+from .cox_engine import RiskSetProblem, evaluate, newton
 from .cox_residuals import score_residuals
 from .fine_gray_variance import censoring_term, competing_score_term
 from .fine_gray_weights import FineGrayExtension, censoring_weights
+from .fit_results import forget_fit, store_estimates
 from .model_data import read_survival_data
-from .summary_table import TestResult, coefficient_table, format_summary
+from .summary_table import coefficient_table, format_summary
 from .validation import check_columns
 
 __all__ = ["FineGray"]
@@ -78,8 +79,7 @@ class FineGray(BaseEstimator):
         """
         if not 0 < self.conf_level < 1:
             raise ValueError(f"conf_level={self.conf_level!r} must be between 0 and 1.")
-        for attr in [a for a in vars(self) if a.endswith("_") and not a.startswith("__")]:
-            delattr(self, attr)
+        forget_fit(self)
         if cengroup_col is not None:
             check_columns(df, {"cengroup_col": [cengroup_col]})
         data = read_survival_data(
@@ -126,30 +126,13 @@ class FineGray(BaseEstimator):
         naive_var = result.variance
         var = naive_var @ (influence.T @ influence) @ naive_var
 
-        idx = pd.Index(names, name="covariate")
         self.design_ = data.design
         self.cause_ = data.events.cause
         self.censor_value_ = censor_value
-        self.params_ = pd.Series(beta, index=idx, name="coef")
-        self.variance_ = pd.DataFrame(var, index=idx, columns=idx)
-        self.naive_variance_ = pd.DataFrame(naive_var, index=idx, columns=idx)
-        self.standard_errors_ = pd.Series(np.sqrt(np.diag(var)), index=idx, name="se(coef)")
-        self.naive_standard_errors_ = pd.Series(
-            np.sqrt(np.diag(naive_var)), index=idx, name="se(coef)"
-        )
-        self.log_likelihood_ = result.evaluation.loglik
-        self.log_likelihood_null_ = result.loglik_init
-        self.converged_ = result.converged
-        self.n_iter_ = result.n_iter
+        store_estimates(self, names, result, var)
         self.n_observations_ = int(problem.stop.shape[0])
         self.n_events_ = int(data.status.sum())
         self.n_competing_ = int(competing.sum())
-        df_model = int((~result.singular).sum())
-        self.likelihood_ratio_test_ = TestResult.chi2(
-            2 * (self.log_likelihood_ - self.log_likelihood_null_), df_model
-        )
-        v_inv, _ = chol_inverse(var)
-        self.wald_test_ = TestResult.chi2(float(beta @ v_inv @ beta), df_model)
         baseline = BaselineHazard.from_fit(problem, result.evaluation, [])
         self.baseline_ = baseline
         self.baseline_cumulative_hazard_ = baseline.table()
