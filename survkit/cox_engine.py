@@ -172,6 +172,7 @@ class Evaluation:
     score: np.ndarray
     information: np.ndarray
     hazard: np.ndarray  # per group, for a row with centred x = 0 and zero offset
+    scan_hazard: np.ndarray  # the same jumps on the scan's shifted risk scale (risk)
     efron_share: np.ndarray
     risk: np.ndarray  # exp(eta - shift) per sorted row
     shift: np.ndarray
@@ -237,7 +238,7 @@ def evaluate(
     # undo the per-stratum shift so hazards refer to centred x = 0
     hazard = h * np.exp(-peak[problem.grp_stratum])
     terms = (abar, ha, ea) if want_terms else None
-    return Evaluation(beta, float(loglik), U, gram - A2, hazard, e, risk, shift, terms)
+    return Evaluation(beta, float(loglik), U, gram - A2, hazard, h, e, risk, shift, terms)
 
 
 def weighted_gram(X: np.ndarray, v: np.ndarray) -> np.ndarray:

@@ -17,7 +17,7 @@ __all__ = ["exposure", "score_residuals"]
 
 def exposure(problem: RiskSetProblem, ev: Evaluation) -> np.ndarray:
     """Cumulative hazard each sorted row was exposed to, on the shifted scale."""
-    h = ev.hazard * np.exp(ev.shift[problem.grp_ptr[:-1]])
+    h = ev.scan_hazard
     return kern.exposure(
         h, ev.efron_share, problem.grp_of_row, problem.entry_grp, problem.dead, problem.strat_gptr
     )

@@ -21,7 +21,7 @@ __all__ = ["censoring_term", "competing_score_term"]
 
 def _shifted_hazard(problem: RiskSetProblem, ev: Evaluation) -> np.ndarray:
     """Hazard jumps on the scale of ``ev.risk`` (the scan's shifted risk scores)."""
-    return ev.hazard * np.exp(ev.shift[problem.grp_ptr[:-1]])
+    return ev.scan_hazard
 
 
 def _per_group(problem: RiskSetProblem, rows: np.ndarray, values: np.ndarray) -> np.ndarray:

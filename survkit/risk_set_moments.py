@@ -124,7 +124,7 @@ def risk_set_moments(problem: RiskSetProblem, beta: np.ndarray, efron: bool) -> 
     event_groups = np.unique(g_dead)
     m = problem.grp_time.shape[0]
     # back from "hazard at centred x = 0" to the engine's shifted risk scale
-    hazard = ev.hazard * np.exp(ev.shift[problem.grp_ptr[:-1]])
+    hazard = ev.scan_hazard
     share = np.asarray(ev.efron_share, dtype=float)
     hazard = np.where(np.isin(np.arange(m), event_groups), hazard, 0.0)
     wr = problem.weights * ev.risk
