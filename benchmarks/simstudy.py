@@ -1,6 +1,6 @@
 """Simulation-study throughput: serial, joblib workers and a Dask LocalCluster.
 
-    python benchmarks/simstudy.py [--n 2000] [--reps 48] [--workers 2]
+    python benchmarks/simstudy.py [--n 2000] [--reps 96] [--workers 2]
 
 One study (the default scenario, every method, every estimand) is run three
 ways into fresh directories, each after an untimed warm-up run that starts the
@@ -112,7 +112,7 @@ def same(a, b) -> bool:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=2000)
-    parser.add_argument("--reps", type=int, default=48)
+    parser.add_argument("--reps", type=int, default=96)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     definition = study(args.n, args.reps)

@@ -15,6 +15,7 @@ import click
 import pandas as pd
 
 from . import __version__
+from .cli_simstudy import simstudy
 
 DATA_ERRORS = (ValueError, KeyError, OSError, TypeError)
 
@@ -347,12 +348,7 @@ def _headline(checks: dict) -> list[str]:
     return lines
 
 
-try:  # the simulation-study command lives in its own module
-    from .cli_simstudy import simstudy
-
-    main.add_command(simstudy)
-except ImportError:  # pragma: no cover - only while the module is absent
-    pass
+main.add_command(simstudy)
 
 
 if __name__ == "__main__":  # pragma: no cover

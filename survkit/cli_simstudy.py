@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
@@ -87,10 +88,12 @@ def simstudy(scenario, n, reps, seed, workers, dask_address, config, out):
             bar.close()
     failed = result.estimates["status"].ne("ok").sum()
     total = len(result.estimates)
+    names = ["performance.csv", "failures.csv", "estimands.csv", "coverage.png"]
+    written = [name for name in names if (Path(out) / name).exists()]
     click.echo(
         f"{result.new_reps} replicates run, {result.resumed_reps} resumed; "
-        f"{failed} of {total} estimates failed (see failures.csv); wrote "
-        f"{out}/estimates.parquet, performance.csv, estimands.csv, coverage.png"
+        f"{failed} of {total} estimates failed; wrote {out}/estimates.parquet, "
+        + ", ".join(written)
     )
 
 

@@ -1,4 +1,7 @@
-"""The analyses/ scripts run end to end (as in CI) and pass their own checks."""
+"""The analyses/ scripts run end to end (as in CI) and pass their own checks.
+
+(analyses/site_specific_relapse.py, the main job, runs in test_report.py.)
+"""
 
 import subprocess
 import sys
@@ -10,14 +13,15 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.parametrize(
-    "script, args",
+    "script, args, outputs",
     [
-        # site_specific_relapse.py runs in test_report.py (it is the main job)
-        ("site_agnostic_contrast.py", ["--n", "2000"]),
-        ("mgus2_competing_risks.py", []),
+        ("site_agnostic_contrast.py", ["--n", "2000"], ["report.html", "report.md"]),
+        ("mgus2_competing_risks.py", [], ["report.html", "report.md"]),
+        # its defaults are the small CI study (30 replicates)
+        ("simulation_study.py", [], ["performance.csv", "coverage.png"]),
     ],
 )
-def test_analysis_script(script, args, tmp_path):
+def test_analysis_script(script, args, outputs, tmp_path):
     out = tmp_path / "out"
     proc = subprocess.run(
         [sys.executable, str(ROOT / "analyses" / script), "--out", str(out), *args],
@@ -26,4 +30,5 @@ def test_analysis_script(script, args, tmp_path):
         timeout=300,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert (out / "report.html").exists() and (out / "report.md").exists()
+    for name in outputs:
+        assert (out / name).exists(), name

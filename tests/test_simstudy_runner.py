@@ -235,3 +235,17 @@ def test_stored_chunks_carry_fingerprint_and_timings(serial_run):
     assert os.path.exists(serial_run.out / "estimates.parquet" / "_study.json")
     direct = pd.read_parquet(serial_run.out / "estimates.parquet")
     assert len(direct) == len(serial_run.estimates)
+
+
+def test_resume_under_other_code_warns_but_continues(tmp_path):
+    import json
+
+    study = TINY.replace(reps=1, methods={"aalen_johansen": {}})
+    run_study(study, tmp_path, summarise=False)
+    info = tmp_path / "estimates.parquet" / "_study.json"
+    stored = json.loads(info.read_text())
+    stored["environment"]["numpy"] = "0.0"
+    info.write_text(json.dumps(stored))
+    with pytest.warns(UserWarning, match=r"other code or library versions \(numpy"):
+        resumed = run_study(study.replace(reps=2), tmp_path, summarise=False)
+    assert resumed.new_reps == 1
