@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .model_data import group_codes
 from .validation import (
     check_columns,
     check_dataframe,
@@ -33,19 +34,6 @@ class CompetingData:
     group_labels: list
     stratum: np.ndarray  # codes 0..S-1
     order: np.ndarray  # caller's row of each sorted row
-
-
-def _codes(df: pd.DataFrame, col: str | None, what: str) -> tuple[np.ndarray, list]:
-    if col is None:
-        return np.zeros(len(df), dtype=np.int64), [None]
-    n_missing = int(df[col].isna().sum())
-    if n_missing:
-        raise ValueError(
-            f"{what} column {col!r} has {n_missing} missing value(s); give them a level of "
-            "their own or drop those rows."
-        )
-    codes, uniques = pd.factorize(df[col], sort=True)
-    return codes.astype(np.int64), [u.item() if hasattr(u, "item") else u for u in uniques]
 
 
 def read_competing_data(
@@ -74,8 +62,8 @@ def read_competing_data(
     time = check_finite_numeric(df[duration_col], duration_col)
     check_times(time, duration_col)
     events = encode_events(df[event_col], event_col, cause=True, censor_value=censor_value)
-    group, group_labels = _codes(df, group_col, "group")
-    stratum, _ = _codes(df, strata_col, "strata")
+    group, group_labels = group_codes(df, group_col, "group")
+    stratum, _ = group_codes(df, strata_col, "strata")
     keys = [time] + [
         k for k in ((group if group_within_stratum else None), stratum) if k is not None and k.any()
     ]

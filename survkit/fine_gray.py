@@ -25,7 +25,7 @@ from .cox_residuals import score_residuals
 from .fine_gray_variance import censoring_term, competing_score_term
 from .fine_gray_weights import FineGrayExtension, censoring_weights
 from .fit_results import forget_fit, store_estimates
-from .model_data import read_survival_data
+from .model_data import group_codes, read_survival_data
 from .summary_table import coefficient_table, format_summary
 from .validation import check_columns
 
@@ -91,17 +91,8 @@ class FineGray(BaseEstimator):
             censor_value=censor_value,
             sort_rows=True,
         )
-        if cengroup_col is None:
-            cengroup, cengroup_labels = np.zeros(data.stop.shape[0], dtype=np.int64), [None]
-        else:
-            n_missing = int(df[cengroup_col].isna().sum())
-            if n_missing:
-                raise ValueError(
-                    f"cengroup column {cengroup_col!r} has {n_missing} missing value(s); give "
-                    "them a level of their own or drop those rows."
-                )
-            codes, uniques = pd.factorize(df[cengroup_col], sort=True)
-            cengroup, cengroup_labels = codes[data.order].astype(np.int64), list(uniques)
+        codes, cengroup_labels = group_codes(df, cengroup_col, "cengroup")
+        cengroup = codes[data.order]
         problem = RiskSetProblem.build(data.X, data.stop, data.status, order=data.order)
         data.X = None
         censored = data.events.censored

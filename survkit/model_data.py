@@ -28,6 +28,7 @@ from .validation import (
 __all__ = [
     "SurvivalData",
     "check_design",
+    "group_codes",
     "read_survival_data",
     "row_strata_labels",
     "strata_codes",
@@ -53,6 +54,24 @@ class SurvivalData:
     entry_col: str | None
     offset_col: str | None
     order: np.ndarray | None = None  # caller's row of each row here, when sorted
+
+
+def group_codes(df: pd.DataFrame, col: str | None, what: str) -> tuple[np.ndarray, list]:
+    """Integer codes 0..G-1 of a grouping column (sorted levels) and the levels.
+
+    ``what`` names the argument in the error for missing values ("group", ...).
+    Without a column, every row is in one group labelled None.
+    """
+    if col is None:
+        return np.zeros(len(df), dtype=np.int64), [None]
+    n_missing = int(df[col].isna().sum())
+    if n_missing:
+        raise ValueError(
+            f"{what} column {col!r} has {n_missing} missing value(s); give them a level of "
+            "their own or drop those rows."
+        )
+    codes, uniques = pd.factorize(df[col], sort=True)
+    return codes.astype(np.int64), [u.item() if hasattr(u, "item") else u for u in uniques]
 
 
 def strata_codes(df: pd.DataFrame, cols: list[str]) -> tuple[np.ndarray, list[str]]:

@@ -41,6 +41,7 @@ from .definition import StudyDefinition
 from .estimands import Plan, estimand_table
 from .methods import METHODS, analysis_frame
 from .performance import failure_summary, performance
+from .store import COLUMNS as ESTIMATE_COLUMNS
 from .store import EstimateStore
 
 _MAX_CHUNK = 25
@@ -131,18 +132,7 @@ def run_chunk(context: Context, task: ChunkTask):
                 rows = METHODS[name].function(frame, plan, options)
                 fits[name] += time.perf_counter() - t3
                 records += [(dgm.name, rep, name, *row) for row in rows]
-    columns = [
-        "dgm",
-        "rep",
-        "method",
-        "estimand",
-        "estimate",
-        "se",
-        "status",
-        "reason",
-        "misspecified",
-    ]
-    estimates = pd.DataFrame.from_records(records, columns=columns)
+    estimates = pd.DataFrame.from_records(records, columns=ESTIMATE_COLUMNS)
     estimates["rep"] = estimates["rep"].astype(np.int64)
     timing = {
         "reps": len(task.reps),
