@@ -376,11 +376,14 @@ def _risk_profile_section(spec: ReportSpec) -> Section:
         censor_value=spec.censor_value,
         causes=None,
     )
-    # three example patients: low, typical and high total relapse risk at the last horizon
+    # three example patients: low, typical and high relapse hazard, ranked by the
+    # summed cause-specific cumulative hazard of relapse at the last horizon
+    # (O(n), unlike the full absolute-risk profile of every patient)
     horizon = max(spec.horizons)
-    prof = csc.predict_risk_profile(spec.df, [horizon])
-    total = sum(prof[o].iloc[0] for o in spec.organs)
-    ranks = total.sort_values()
+    total = sum(
+        csc.models_[o].predict_cumulative_hazard(spec.df, [horizon]).iloc[0] for o in spec.organs
+    )
+    ranks = total.sort_values(kind="stable")
     picks = {
         "lower risk (10th percentile)": ranks.index[int(0.1 * (len(ranks) - 1))],
         "typical (median)": ranks.index[int(0.5 * (len(ranks) - 1))],
@@ -425,7 +428,9 @@ def _risk_profile_section(spec: ReportSpec) -> Section:
         "Individual risk profiles",
         [
             "Predicted cumulative incidence of first relapse in each organ (and of the competing "
-            "events) for three patients of this cohort, from cause-specific Cox models combined "
+            "events) for three patients of this cohort (at the 10th, 50th and 90th percentile of "
+            "the summed cause-specific cumulative hazard of relapse at "
+            f"{horizon:g} {spec.time_unit}), from cause-specific Cox models combined "
             "by the Aalen-Johansen formula (as riskRegression's predictRisk). Such per-organ "
             "profiles are what organ-specific follow-up or treatment would be based on."
         ],
