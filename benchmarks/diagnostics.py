@@ -19,30 +19,16 @@ import os
 import sys
 import tempfile
 
-import numpy as np
 import pandas as pd
 
 sys.path.insert(0, os.path.dirname(__file__))
 from _common import have_r, median_time, print_table, run_r
+from cox import COLS, make_data  # the same data as the fit benchmark
 
 from survkit import CoxPH
 from survkit.cox_zph import cox_zph
 
-P = 10
-COLS = [f"x{j}" for j in range(P)]
 KINDS = ["martingale", "deviance", "score", "schoenfeld", "scaledsch", "dfbeta", "dfbetas"]
-
-
-def make_data(n: int, seed: int = 0) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((n, P))
-    beta = np.linspace(-0.5, 0.5, P)
-    t = rng.exponential(np.exp(-X @ beta))
-    c = rng.exponential(1.5, n)
-    df = pd.DataFrame(X, columns=COLS)
-    df["time"] = np.ceil(np.minimum(t, c) * 100) / 100
-    df["event"] = (t <= c).astype(int)
-    return df
 
 
 def bench_r(df: pd.DataFrame, repeats: int, with_score: bool) -> dict:
