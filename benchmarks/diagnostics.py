@@ -23,7 +23,7 @@ import pandas as pd
 
 sys.path.insert(0, os.path.dirname(__file__))
 from _common import have_r, median_time, print_table, run_r
-from cox import COLS, make_data  # the same data as the fit benchmark
+from cox import COLS, P, make_data  # the same data as the fit benchmark
 
 from survkit import CoxPH
 from survkit.cox_zph import cox_zph
