@@ -137,19 +137,12 @@ def _count_pairs(
 def concordance_counts(problem: RiskSetProblem, score: np.ndarray) -> ConcordanceCounts:
     """Weighted pair counts for a risk score given in the problem's sorted order."""
     _, rank = np.unique(score, return_inverse=True)
-    start = problem.start if problem.start is not None else problem.stop
     conc, disc, tx, ty, txy = _count_pairs(
         rank.astype(np.int64),
         int(rank.max()) + 1,
         problem.weights,
         problem.dead,
-        problem.grp_ptr,
-        problem.grp_time,
-        problem.strat_gptr,
-        problem.strat_rptr,
-        start,
-        problem.entry_order,
-        problem.counting,
+        *problem.scan_structure,
     )
     return ConcordanceCounts(conc, disc, tx, ty, txy)
 

@@ -80,6 +80,21 @@ class RiskSetProblem:
         return self.start is not None
 
     @property
+    def scan_structure(self) -> tuple:
+        """The arrays every risk-set scan walks, in the kernels' argument order:
+        (grp_ptr, grp_time, strat_gptr, strat_rptr, start, entry_order, counting)."""
+        start = self.start if self.start is not None else self.stop
+        return (
+            self.grp_ptr,
+            self.grp_time,
+            self.strat_gptr,
+            self.strat_rptr,
+            start,
+            self.entry_order,
+            self.counting,
+        )
+
+    @property
     def n_features(self) -> int:
         return self.X.shape[1]
 
@@ -209,20 +224,13 @@ def evaluate(
         # the extension needs the same shifted risk scores the scan uses
         risk0 = np.exp(eta - peak[problem.row_stratum])
         ext0, ext1 = extension.additions(problem, risk0)
-    start = problem.start if problem.start is not None else problem.stop
     loglik, U, A2, h, e, risk, abar, ha, ea = kern.risk_set_scan(
         problem.X,
         eta,
         peak,
         problem.weights,
         problem.dead,
-        problem.grp_ptr,
-        problem.grp_time,
-        problem.strat_gptr,
-        problem.strat_rptr,
-        start,
-        problem.entry_order,
-        problem.counting,
+        *problem.scan_structure,
         efron,
         want_terms,
         ext0,
