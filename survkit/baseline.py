@@ -65,23 +65,30 @@ class BaselineHazard:
             )
         return np.array([lookup[lab] for lab in labels], dtype=np.int64)
 
-    def at(self, times: np.ndarray, codes: np.ndarray) -> np.ndarray:
-        """Cumulative hazard at ``times`` for rows in strata ``codes``: (len(times), n)."""
+    def check_times(self, times: np.ndarray, codes: np.ndarray) -> np.ndarray:
+        """``times`` as floats; ValueError if negative, missing or beyond the follow-up
+        of any stratum in ``codes`` (predictions there would be extrapolation)."""
         times = np.asarray(times, dtype=float)
         if np.isnan(times).any() or (times < 0).any():
             n_bad = int(np.isnan(times).sum() + (times < 0).sum())
             raise ValueError(f"times has {n_bad} negative or missing value(s); use times >= 0.")
-        out = np.empty((times.shape[0], codes.shape[0]))
         for s in np.unique(codes):
-            t, H = self.times[s], self.cumhaz[s]
-            beyond = times > t[-1]
+            last = self.times[s][-1]
+            beyond = times > last
             if beyond.any():
                 raise ValueError(
                     f"times has {int(beyond.sum())} value(s) beyond the last follow-up time "
-                    f"{t[-1]:g} of stratum {self.labels[s]!r}; predictions there would be "
-                    f"extrapolation. Use times within [0, {t[-1]:g}]."
+                    f"{last:g} of stratum {self.labels[s]!r}; predictions there would be "
+                    f"extrapolation. Use times within [0, {last:g}]."
                 )
-            out[:, codes == s] = _step(t, H, times)[:, None]
+        return times
+
+    def at(self, times: np.ndarray, codes: np.ndarray) -> np.ndarray:
+        """Cumulative hazard at ``times`` for rows in strata ``codes``: (len(times), n)."""
+        times = self.check_times(times, codes)
+        out = np.empty((times.shape[0], codes.shape[0]))
+        for s in np.unique(codes):
+            out[:, codes == s] = _step(self.times[s], self.cumhaz[s], times)[:, None]
         return out
 
 

@@ -129,8 +129,11 @@ class CauseSpecificCox(BaseEstimator):
         times = np.asarray(times, dtype=float).ravel()
         if times.size == 0:
             raise ValueError("times is empty; pass at least one time.")
-        # the event grid: every time any cause's baseline jumps, up to max(times)
         first = next(iter(self.models_.values()))
+        # every cause's model has the same data, hence the same follow-up
+        codes = first.baseline_.strata_codes_for(df, first.strata_cols_)
+        first.baseline_.check_times(times, codes)
+        # the event grid: every time any cause's baseline jumps, up to max(times)
         table = first.baseline_cumulative_hazard_
         grid = table.index.to_numpy()
         grid = grid[grid <= times.max()]
@@ -143,8 +146,6 @@ class CauseSpecificCox(BaseEstimator):
         else:
             surv_before = np.exp(-np.cumsum(total, axis=0))
         surv_before = np.vstack([np.ones((1, total.shape[1])), surv_before[:-1]])
-        # validates times against follow-up (raises beyond it), like every prediction
-        first.predict_cumulative_hazard(df, times)
         idx = np.searchsorted(grid, times, side="right") - 1
         out = {}
         for cause, inc in dH.items():
