@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .validation import check_columns, check_covariate_names, check_dataframe
+from .data.validation import check_columns, check_covariate_names, check_dataframe
 
 __all__ = ["plot_cumulative_incidence", "plot_forest", "plot_schoenfeld"]
 
@@ -185,7 +185,7 @@ def plot_schoenfeld(
     """
     from statsmodels.nonparametric.smoothers_lowess import lowess
 
-    from .cox_zph import CoxZPH, cox_zph_details
+    from .diagnostics.cox_zph import CoxZPH, cox_zph_details
 
     zph = model if isinstance(model, CoxZPH) else cox_zph_details(model, transform)
     check_covariate_names([covariate], list(zph.y.columns), "plot_schoenfeld")
