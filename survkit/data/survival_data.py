@@ -54,6 +54,7 @@ class SurvivalData:
     entry_col: str | None
     offset_col: str | None
     order: np.ndarray | None = None  # caller's row of each row here, when sorted
+    index: pd.Index | None = None  # the caller's row labels (positions follow ``order``)
 
 
 def group_codes(df: pd.DataFrame, col: str | None, what: str) -> tuple[np.ndarray, list]:
@@ -247,4 +248,5 @@ def read_survival_data(
         entry_col=entry_col,
         offset_col=offset_col,
         order=order,
+        index=df.index,
     )

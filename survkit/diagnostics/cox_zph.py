@@ -179,13 +179,11 @@ def model_terms(model, terms: bool | Mapping[str, list[str]] = True) -> dict[str
         return out
     if terms is not True and terms is not False:
         raise ValueError(f"terms={terms!r} must be True, False or a dict of term -> columns.")
-    spec = getattr(model.design_, "model_spec", None)
-    if not terms or spec is None:
+    if not terms:
         return {c: [c] for c in names}
-    colnames = list(spec.column_names)
     out = {}
-    for term, idx in spec.term_indices.items():
-        members = [colnames[i] for i in idx if colnames[i] in names]
+    for term, cols in model.design_.terms.items():
+        members = [c for c in cols if c in names]
         if members:
             out[str(term)] = members
     return out

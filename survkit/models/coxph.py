@@ -152,6 +152,7 @@ class CoxPH(BaseEstimator):
         self.n_events_ = int(data.status.sum())
         self.means_ = pd.Series(problem.center, index=self.params_.index, name="mean")
         self.strata_labels_ = data.strata_labels
+        self._row_index = data.index  # residuals are labelled like the caller's rows
         self.score_test_ = TestResult.chi2(result.score_test, df_model)
         self.robust_score_test_ = (
             None if robust_score is None else TestResult.chi2(robust_score, df_model)
