@@ -166,10 +166,10 @@ def _from_formula(
 def required_columns(parsed, rhs: str) -> list[str]:
     """The data columns a parsed formula reads.
 
-    formulaic reports a backtick-quoted name with dots (a name such as age.at.dx in backticks, common
-    in R exports) as the head of an attribute chain ("age"); the quoted name
-    itself is the column, so quoted names are read from the text, and a head
-    is dropped unless it is also used unquoted.
+    formulaic reports a backtick-quoted name with dots (age.at.dx in backticks,
+    common in R exports) as the head of an attribute chain ("age"); the quoted
+    name itself is the column, so quoted names are read from the text, and a
+    head is dropped unless it is also used unquoted.
     """
     quoted = set(re.findall(r"`([^`]+)`", rhs))
     unquoted_text = re.sub(r"`[^`]*`", " ", rhs)
