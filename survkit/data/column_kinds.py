@@ -33,9 +33,7 @@ def explicit_categorical(rhs: str | None, column: str) -> bool:
 
 
 def _is_text(series: pd.Series) -> bool:
-    return pd.api.types.is_object_dtype(series.dtype) or pd.api.types.is_string_dtype(
-        series.dtype
-    )
+    return pd.api.types.is_object_dtype(series.dtype) or pd.api.types.is_string_dtype(series.dtype)
 
 
 def refuse_numbers_as_text(
