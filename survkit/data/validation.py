@@ -49,6 +49,13 @@ def check_dataframe(df: object, argument: str = "df") -> pd.DataFrame:
         )
     if len(df) == 0:
         raise ValueError(f"{argument} has 0 rows; there is nothing to fit.")
+    duplicated = df.columns[df.columns.duplicated()].unique()
+    if len(duplicated):
+        shown = ", ".join(repr(c) for c in list(duplicated)[:5])
+        raise ValueError(
+            f"{argument} has {len(duplicated)} duplicated column name(s) ({shown}); a column "
+            "must be named once. Rename or drop the duplicates first."
+        )
     return df
 
 
