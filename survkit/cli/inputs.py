@@ -46,7 +46,11 @@ def event_code(value: str | None, column: pd.Series) -> object:
 
 
 def formula_terms(formula: str) -> list[str]:
-    """Top-level '+' terms of a formula right-hand side."""
+    """Top-level '+' terms of a formula right-hand side (the user's own code).
+
+    A term that is just a backtick-quoted name (`tumour grade`) comes back as
+    the bare column name, so the report passes it as a column, not as code.
+    """
     rhs = formula.split("~", 1)[-1]
     terms, depth, current = [], 0, []
     for ch in rhs:
@@ -58,7 +62,13 @@ def formula_terms(formula: str) -> list[str]:
         else:
             current.append(ch)
     terms.append("".join(current).strip())
-    terms = [t for t in terms if t]
+    terms = [_unquoted(t) for t in terms if t]
     if not terms:
         raise click.UsageError(f"--formula {formula!r} has no terms.")
     return terms
+
+
+def _unquoted(term: str) -> str:
+    if len(term) > 2 and term[0] == term[-1] == "`" and "`" not in term[1:-1]:
+        return term[1:-1]
+    return term
