@@ -31,10 +31,17 @@ def read_table(path: str) -> pd.DataFrame:
     raise click.UsageError(f"data file {path!r}: use a .csv or .parquet file.")
 
 
-def event_code(value: str | None, column: pd.Series) -> object:
-    """A code typed on the command line, converted to the column's type."""
+def event_code(value: str | None, column: pd.Series, none_word: str | None = None) -> object:
+    """A code typed on the command line, converted to the column's type.
+
+    ``none_word`` (e.g. "none" for --censor-value) means Python's None, unless
+    the column really holds that code.
+    """
     if value is None:
         return None
+    if none_word is not None and value.strip().lower() == none_word:
+        if not column.astype(str).eq(value).any():
+            return None
     if pd.api.types.is_numeric_dtype(column):
         try:
             return int(value)
