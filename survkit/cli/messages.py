@@ -69,6 +69,7 @@ def cli_message(message: str, command: click.Command | None) -> str:
         lambda m: names[m.group(1) or m.group(2)],
         message,
     )
-    for word, replacement in _EXTRA.items():
-        message = re.sub(rf"^{word}(?= )", replacement, message)
+    if "--data" in names.values():
+        for word, replacement in _EXTRA.items():
+            message = re.sub(rf"^{word}(?= )", replacement, message)
     return message
