@@ -75,10 +75,22 @@ def test_item6_a_name_a_backtick_could_break_out_of_is_refused(df):
 
 
 def test_item6_names_with_spaces_work_as_a_list(df):
+    from survkit.cli.inputs import formula_terms
+
     data = df.rename(columns={"x": "tumour grade"})
     m = CoxPH().fit(data, "time", "status", formula=["age", "tumour grade"])
     ref = CoxPH().fit(df, "time", "status", formula=["age", "x"])
     np.testing.assert_allclose(m.params_.to_numpy(), ref.params_.to_numpy(), rtol=1e-10)
+    # the report's route: terms -> formula -> per-site fits (joined, this failed to parse)
+    terms = formula_terms("age + `tumour grade`")
+    assert terms == ["age", "tumour grade"]
+    spec = ReportSpec(data, "time", "event", terms, [1], [2], 0, "test", "")
+    sites = fit_sites(data, "time", "event", spec.formula, sites=[1])
+    assert sites.table["covariate"].unique().tolist() == ["age", "tumour grade"]
+    # user-typed expressions are still the user's formula
+    assert ReportSpec(data, "time", "event", ["age", "C(event)"], [1], [2], 0, "", "").formula == (
+        "age + C(event)"
+    )
 
 
 def _hostile_scenario(tmp_path: Path, marker: Path) -> Path:
