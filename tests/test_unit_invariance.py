@@ -100,7 +100,12 @@ def test_a_truly_collinear_column_is_still_refused_by_name():
         CoxPH().fit(df, "time", "status", formula=["x0", "x1", "x2"])
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,  # the same examples on every run: CI is reproducible
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(
     seed=st.integers(0, 10_000),
     n=st.integers(40, 90),
