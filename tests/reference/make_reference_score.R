@@ -129,12 +129,5 @@ for (k in 1:2) {
   cases[[paste0("mgus2_cause", k)]]$wolbers_call <-
     "pec::cindex(list(risk_matrix), Hist(time, event) ~ 1, eval.times = times, cause, cens.model = 'marginal')"
 }
-# pec::cindex takes predicted survival for a survival formula: pass 1 - risk
-ci <- pec::cindex(list(model = 1 - as.matrix(rot[, risk_cols("risk", 3)])),
-                  formula = Surv(time, status) ~ 1, data = rot, eval.times = times_rot,
-                  cens.model = "marginal", splitMethod = "none")
-cases$rotterdam$pec_c <- V(ci$AppCindex$model)
-cases$rotterdam$pec_call <- "pec::cindex(list(1 - risk_matrix), Surv(time, status) ~ 1, eval.times = times, cens.model = 'marginal')"
-
 write_results(cases, "score",
               "riskRegression::Score AUC/Brier/IPA (cens.model = 'km'), survival::concordance, pec::cindex")
