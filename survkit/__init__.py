@@ -1,6 +1,8 @@
 """survkit: Cox and competing-risks models for site-specific metastatic relapse."""
 
+from . import metrics
 from ._version import __version__
+from .data.outcome import outcome
 from .data.episodes import split_episodes
 from .diagnostics.cox_zph import cox_zph, cox_zph_details
 from .diagnostics.residuals import cox_residuals
@@ -30,6 +32,8 @@ __all__ = [
     "fit_smooth_effect",
     "fit_stacked",
     "gray_test",
+    "metrics",
+    "outcome",
     "plot_cumulative_incidence",
     "plot_forest",
     "plot_schoenfeld",

@@ -9,5 +9,14 @@ nonparametric.
 
 from .auc import time_dependent_auc
 from .brier import brier_score, integrated_brier_score
+from .concordance import concordance_index, concordance_index_ipcw
+from .wolbers import competing_risks_concordance
 
-__all__ = ["brier_score", "integrated_brier_score", "time_dependent_auc"]
+__all__ = [
+    "brier_score",
+    "competing_risks_concordance",
+    "concordance_index",
+    "concordance_index_ipcw",
+    "integrated_brier_score",
+    "time_dependent_auc",
+]
