@@ -2,8 +2,8 @@
 
 from . import metrics
 from ._version import __version__
-from .data.outcome import outcome
 from .data.episodes import split_episodes
+from .data.outcome import outcome
 from .diagnostics.cox_zph import cox_zph, cox_zph_details
 from .diagnostics.residuals import cox_residuals
 from .models.cause_specific import CauseSpecificCox

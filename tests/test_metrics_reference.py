@@ -60,8 +60,11 @@ def test_brier_ipa_and_null_model_equal_score(name):
 
 @pytest.mark.parametrize(
     "name, column, key",
-    [("rotterdam", "lp", "harrell_c"), ("lung_ties", "score", "harrell_c"),
-     ("lung_ties", "age", "harrell_c_age")],
+    [
+        ("rotterdam", "lp", "harrell_c"),
+        ("lung_ties", "score", "harrell_c"),
+        ("lung_ties", "age", "harrell_c_age"),
+    ],
 )
 def test_harrell_c_and_jackknife_se_equal_concordance(name, column, key):
     file, event, _ = FILES[name]

@@ -19,7 +19,8 @@ from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.utils import estimator_checks as checks
-from sksurv.metrics import brier_score as sksurv_brier, concordance_index_censored
+from sksurv.metrics import brier_score as sksurv_brier
+from sksurv.metrics import concordance_index_censored
 from sksurv.util import Surv
 
 from survkit import CauseSpecificCox, CoxPH, FineGray, metrics, outcome
@@ -105,7 +106,7 @@ def test_competing_risk_score_is_the_time_dependent_auc(mgus):
 
 
 def test_coxph_score_is_harrell_c_and_sksurv_agrees(mgus):
-    df, X, _, y_any = mgus
+    _, X, _, y_any = mgus
     m = CoxPH().fit(X, y_any)
     c = concordance_index_censored(y_any["event"], y_any["time"], m.predict(X))[0]
     assert m.score(X, y_any) == pytest.approx(c, rel=1e-12)
@@ -172,13 +173,16 @@ def test_pipeline_with_scaler_and_one_hot_encoder(mgus):
     frame["band"] = frame["band"].astype(str)
     pipe = make_pipeline(
         ColumnTransformer(
-            [("num", StandardScaler(), ["age", "hgb"]),
-             ("cat", OneHotEncoder(drop="first"), ["band"])]
+            [
+                ("num", StandardScaler(), ["age", "hgb"]),
+                ("cat", OneHotEncoder(drop="first"), ["band"]),
+            ]
         ),
         CoxPH(),
     ).fit(frame, y_any)
-    formula = CoxPH().fit(df.assign(band=frame["band"]), "time", "status",
-                          formula="age + hgb + C(band)")
+    formula = CoxPH().fit(
+        df.assign(band=frame["band"]), "time", "status", formula="age + hgb + C(band)"
+    )
     cox = pipe[-1]
     assert cox.log_likelihood_ == pytest.approx(formula.log_likelihood_, rel=1e-10)
     # scaling divides the coefficient by the standard deviation
@@ -188,10 +192,11 @@ def test_pipeline_with_scaler_and_one_hot_encoder(mgus):
 
 
 def test_grid_search_and_cross_val_score(mgus):
-    df, X, y, y_any = mgus
+    _, X, y, y_any = mgus
     cv = KFold(4, shuffle=True, random_state=0)
-    grid = GridSearchCV(make_pipeline(StandardScaler(), CoxPH()),
-                        {"coxph__ties": ["efron", "breslow"]}, cv=cv).fit(X, y_any)
+    grid = GridSearchCV(
+        make_pipeline(StandardScaler(), CoxPH()), {"coxph__ties": ["efron", "breslow"]}, cv=cv
+    ).fit(X, y_any)
     assert grid.best_params_["coxph__ties"] in ("efron", "breslow")
     assert np.isfinite(grid.cv_results_["mean_test_score"]).all()
     scores = cross_val_score(CauseSpecificCox(horizon=120, cause=2), X, y, cv=cv)

@@ -103,7 +103,7 @@ def weighted_auc(risk: np.ndarray, w_case: np.ndarray, w_control: np.ndarray) ->
     The trapezoidal area under the weighted ROC curve (ties in the score give
     the diagonal step, as ``riskRegression``'s AUC).
     """
-    num_case, num_control = auc_row_sums(risk, w_case, w_control)
+    num_case, _ = auc_row_sums(risk, w_case, w_control)
     denom = w_case.sum() * w_control.sum()
     return float((w_case * num_case).sum() / denom) if denom > 0 else float("nan")
 

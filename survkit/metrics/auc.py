@@ -51,8 +51,9 @@ def time_dependent_auc(
     for j, h in enumerate(t):
         auc, influence, n_cases, n_controls = auc_influence(out, km, R[:, j], h, conservative)
         se = float(np.std(influence, ddof=1) / np.sqrt(out.n))
-        rows.append((h, auc, se, max(0.0, auc - z * se), min(1.0, auc + z * se), n_cases,
-                     n_controls))
+        rows.append(
+            (h, auc, se, max(0.0, auc - z * se), min(1.0, auc + z * se), n_cases, n_controls)
+        )
     return pd.DataFrame(
         rows, columns=["time", "auc", "se", "lower", "upper", "n_cases", "n_controls"]
     ).set_index("time")

@@ -20,7 +20,7 @@ from ..engine.ipcw import CensoringKM, censoring_influence
 from .inputs import Outcome, read_inputs, read_risk, read_times
 from .null_model import marginal_risk
 
-__all__ = ["brier_score", "brier_influence", "integrated_brier_score"]
+__all__ = ["brier_influence", "brier_score", "integrated_brier_score"]
 
 
 def brier_score(
@@ -73,21 +73,19 @@ def brier_influence(
     brier = float(residual.mean())
     influence = residual - brier
     if not conservative:
-        position = np.where(late, km.position(np.array([horizon]))[0],
-                            km.position(out.time, strict=True))
+        position = np.where(
+            late, km.position(np.array([horizon]))[0], km.position(out.time, strict=True)
+        )
         position = np.where(observed | late, position, -1)
-        influence = influence + censoring_influence(km, out.time, out.censored, residual,
-                                                    position)
+        influence = influence + censoring_influence(km, out.time, out.censored, residual, position)
     return brier, influence
 
 
-def integrated_brier_score(
-    y, risk, times, cause: object = None, censor_value: object = 0
-) -> float:
+def integrated_brier_score(y, risk, times, cause: object = None, censor_value: object = 0) -> float:
     """The Brier score integrated over ``times`` by the trapezoidal rule and divided by
     the length of the interval (as ``sksurv.metrics.integrated_brier_score``)."""
     table = brier_score(y, risk, times, cause, censor_value, conservative=True)
     t = table.index.to_numpy()
     if t.size < 2:
         raise ValueError("integrated_brier_score needs at least two times.")
-    return float(np.trapz(table["brier"].to_numpy(), t) / (t[-1] - t[0]))
+    return float(np.trapezoid(table["brier"].to_numpy(), t) / (t[-1] - t[0]))

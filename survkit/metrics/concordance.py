@@ -133,7 +133,12 @@ def _counts(time, event, risk, pair_w):
     order = np.argsort(time, kind="stable")
     w = np.ones(time.shape[0])
     return _pair_counts(
-        order, time, event.astype(np.uint8), rank.astype(np.int64), int(rank.max()) + 1, w,
+        order,
+        time,
+        event.astype(np.uint8),
+        rank.astype(np.int64),
+        int(rank.max()) + 1,
+        w,
         np.asarray(pair_w, dtype=float),
     )
 
@@ -162,8 +167,16 @@ def concordance_index(
     dfbeta = (conc + tied / 2 - c * (conc + disc + tied)) / comparable
     se = float(np.sqrt((dfbeta**2).sum()))
     z = norm.ppf(0.5 + conf_level / 2)
-    return ConcordanceResult(float(c), se, float(c - z * se), float(c + z * se),
-                             float(comparable), float(C_), float(D_), float(T_))
+    return ConcordanceResult(
+        float(c),
+        se,
+        float(c - z * se),
+        float(c + z * se),
+        float(comparable),
+        float(C_),
+        float(D_),
+        float(T_),
+    )
 
 
 def concordance_index_ipcw(

@@ -66,8 +66,10 @@ def read_inputs(y, cause: object = None, censor_value: object = 0) -> Outcome:
         k = 1
     elif out.boolean:
         if cause not in (1, True):
-            raise ValueError(f"cause={cause!r}: the outcome is a single event (True/False); "
-                             "use cause=None or cause=1.")
+            raise ValueError(
+                f"cause={cause!r}: the outcome is a single event (True/False); "
+                "use cause=None or cause=1."
+            )
         k = 1
     else:
         k = coding.index_of(cause, "event")
@@ -97,7 +99,7 @@ def read_risk(risk, n: int, times: np.ndarray | None, argument: str = "risk") ->
         if times is not None and risk.shape[1] == n and risk.shape[0] != n:
             index = risk.index.to_numpy(dtype=float)
             pos = [np.flatnonzero(np.isclose(index, t, rtol=0, atol=1e-12)) for t in times]
-            missing = [float(t) for t, p in zip(times, pos) if p.size == 0]
+            missing = [float(t) for t, p in zip(times, pos, strict=True) if p.size == 0]
             if missing:
                 raise ValueError(
                     f"{argument} (index = times) has no row for time(s) {missing[:5]}; "

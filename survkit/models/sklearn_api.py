@@ -104,8 +104,11 @@ def fit_sklearn_form(estimator, X, y, **fit_kwargs):
     """Fit ``estimator`` on (X, y) through its DataFrame form; returns the estimator."""
     forget_fit(estimator)
     frame, names, event = sklearn_frame(estimator, X, y)
-    keep = {k: getattr(estimator, k) for k in ("n_features_in_", "feature_names_in_")
-            if hasattr(estimator, k)}
+    keep = {
+        k: getattr(estimator, k)
+        for k in ("n_features_in_", "feature_names_in_")
+        if hasattr(estimator, k)
+    }
     # names go in as a list of columns, never as formula text
     estimator.fit(frame, TIME, event, formula=names, **fit_kwargs)
     estimator.__dict__.update(keep)  # the DataFrame fit forgot them
@@ -172,4 +175,3 @@ def check_horizon(estimator) -> float:
             "absolute risk by a time; set horizon= (a positive time) on the estimator."
         )
     return float(horizon)
-
