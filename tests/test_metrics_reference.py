@@ -81,3 +81,18 @@ def test_wolbers_concordance_equals_pec(name):
     y, risk, case, cause = _inputs(name)
     c = metrics.competing_risks_concordance(y, risk, case["times"], cause=cause)
     np.testing.assert_allclose(c.to_numpy(), case["wolbers_c"], rtol=RTOL_POINT)
+
+
+@pytest.mark.parametrize("name", ["mgus2_cause1", "mgus2_cause2", "rotterdam"])
+def test_calibration_groups_equal_plot_calibration(name):
+    case = SCORE["calibration"][name]
+    file, event, _ = FILES[name]
+    df = data(file)
+    cause = case["cause"] if case["competing_risks"] else None
+    result = metrics.calibration(
+        outcome(df, "time", event), df[case["risk"]], case["time"], cause=cause,
+        n_groups=case["q"],
+    )
+    np.testing.assert_allclose(result.groups["predicted"], case["predicted"], rtol=RTOL_POINT)
+    np.testing.assert_allclose(result.groups["observed"], case["observed"], rtol=RTOL_POINT)
+    assert result.groups["n"].sum() == len(df)

@@ -9,11 +9,14 @@ nonparametric.
 
 from .auc import time_dependent_auc
 from .brier import brier_score, integrated_brier_score
+from .calibration import CalibrationResult, calibration
 from .concordance import concordance_index, concordance_index_ipcw
 from .wolbers import competing_risks_concordance
 
 __all__ = [
+    "CalibrationResult",
     "brier_score",
+    "calibration",
     "competing_risks_concordance",
     "concordance_index",
     "concordance_index_ipcw",

@@ -129,5 +129,26 @@ for (k in 1:2) {
   cases[[paste0("mgus2_cause", k)]]$wolbers_call <-
     "pec::cindex(list(risk_matrix), Hist(time, event) ~ 1, eval.times = times, cause, cens.model = 'marginal')"
 }
+# ---- calibration in risk groups: plotCalibration(method = "quantile") -------
+calib <- function(df, risk_col, time, cause, cr, q) {
+  form <- if (cr) Hist(time, event) ~ 1 else Hist(time, status) ~ 1
+  args <- list(object = list(model = as.matrix(df[[risk_col]])), formula = form,
+               data = data.frame(df), times = time, plots = "calibration",
+               metrics = NULL, null.model = FALSE, se.fit = FALSE, cens.model = "km")
+  if (cr) args$cause <- cause
+  x <- do.call(Score, args)
+  pf <- plotCalibration(x, method = "quantile", q = q, plot = FALSE,
+                        cens.method = "local")$plotFrames$model
+  list(time = time, cause = cause, risk = risk_col, q = q, competing_risks = cr,
+       predicted = V(pf$Pred), observed = V(pf$Obs),
+       call = sprintf("plotCalibration(Score(..., plots = 'calibration'), method = 'quantile', q = %d, cens.method = 'local')", q))
+}
+calibration_cases <- list(
+  mgus2_cause1 = calib(mg, "risk1_2", 120, 1, TRUE, 5),
+  mgus2_cause2 = calib(mg, "risk2_1", 60, 2, TRUE, 10),
+  rotterdam = calib(rot, "risk2", 5, 1, FALSE, 10)
+)
+cases$calibration <- calibration_cases
+
 write_results(cases, "score",
               "riskRegression::Score AUC/Brier/IPA (cens.model = 'km'), survival::concordance, pec::cindex")
