@@ -90,7 +90,10 @@ def test_calibration_groups_equal_plot_calibration(name):
     df = data(file)
     cause = case["cause"] if case["competing_risks"] else None
     result = metrics.calibration(
-        outcome(df, "time", event), df[case["risk"]], case["time"], cause=cause,
+        outcome(df, "time", event),
+        df[case["risk"]],
+        case["time"],
+        cause=cause,
         n_groups=case["q"],
     )
     np.testing.assert_allclose(result.groups["predicted"], case["predicted"], rtol=RTOL_POINT)

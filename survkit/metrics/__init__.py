@@ -11,15 +11,22 @@ from .auc import time_dependent_auc
 from .brier import brier_score, integrated_brier_score
 from .calibration import CalibrationResult, calibration
 from .concordance import concordance_index, concordance_index_ipcw
+from .cross_validation import CrossValidationResult, cross_validate, predict_risk
+from .summary import PredictionPerformance, prediction_performance
 from .wolbers import competing_risks_concordance
 
 __all__ = [
     "CalibrationResult",
+    "CrossValidationResult",
+    "PredictionPerformance",
     "brier_score",
     "calibration",
     "competing_risks_concordance",
     "concordance_index",
     "concordance_index_ipcw",
+    "cross_validate",
     "integrated_brier_score",
+    "predict_risk",
+    "prediction_performance",
     "time_dependent_auc",
 ]

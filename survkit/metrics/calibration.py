@@ -93,8 +93,14 @@ def _risk_groups(out: Outcome, p: np.ndarray, h: float, q: int) -> pd.DataFrame:
         sub = Outcome(out.time[sel], out.cause_index[sel], out.cause, out.labels, out.cause_label)
         lo, hi = breaks[g], breaks[min(g + 1, breaks.size - 1)]
         rows.append(
-            (g + 1, lo, hi, int(sel.sum()), float(p[sel].mean()),
-             float(marginal_risk(sub, np.array([h]))[0]))
+            (
+                g + 1,
+                lo,
+                hi,
+                int(sel.sum()),
+                float(p[sel].mean()),
+                float(marginal_risk(sub, np.array([h]))[0]),
+            )
         )
     cols = ["group", "lower", "upper", "n", "predicted", "observed"]
     return pd.DataFrame(rows, columns=cols)

@@ -34,10 +34,20 @@ def plot_calibration(results, labels=None, ax=None):
     for k, (res, label) in enumerate(zip(results, labels, strict=True)):
         g, c = res.groups, res.curve
         name = f"{label} " if label else ""
-        ax.plot(c["predicted"], c["observed"], color=f"C{k}",
-                label=f"{name}smoothed (slope {res.slope:.2f})")
-        ax.plot(g["predicted"], g["observed"], "o", color=f"C{k}", mfc="none",
-                label=f"{name}risk groups")
+        ax.plot(
+            c["predicted"],
+            c["observed"],
+            color=f"C{k}",
+            label=f"{name}smoothed (slope {res.slope:.2f})",
+        )
+        ax.plot(
+            g["predicted"],
+            g["observed"],
+            "o",
+            color=f"C{k}",
+            mfc="none",
+            label=f"{name}risk groups",
+        )
         top = max(top, g["predicted"].max(), g["observed"].max(), c["observed"].max())
     top = min(1.0, 1.05 * top)
     ax.plot([0, top], [0, top], color="0.6", lw=0.8, ls="--", label="perfect calibration")
