@@ -42,6 +42,7 @@ class CensoringKM:
     n_censored: np.ndarray
     surv: np.ndarray
     n: int
+    own: np.ndarray  # grid position of each subject's own time (fit order)
 
     @classmethod
     def fit(cls, time: np.ndarray, censored: np.ndarray) -> CensoringKM:
@@ -53,12 +54,23 @@ class CensoringKM:
         # at u is {T > u} plus those censored at u (prodlim's reverse Kaplan-Meier)
         cens_risk = at_risk - (count - n_cens)
         factor = np.where(n_cens > 0, 1.0 - n_cens / np.maximum(cens_risk, 1), 1.0)
-        return cls(grid, at_risk.astype(float), n_cens, np.cumprod(factor), int(time.shape[0]))
+        return cls(
+            grid, at_risk.astype(float), n_cens, np.cumprod(factor), int(time.shape[0]), inverse
+        )
 
     def position(self, t: np.ndarray, strict: bool = False) -> np.ndarray:
         """Index of the last grid time <= t (< t when ``strict``); -1 when none."""
         side = "left" if strict else "right"
         return np.searchsorted(self.grid, np.asarray(t, dtype=float), side=side) - 1
+
+    def own_position(self, strict: bool = False) -> np.ndarray:
+        """``position`` of the subjects' own times, without searching (the fit's order)."""
+        return self.own - 1 if strict else self.own
+
+    def own_at(self, strict: bool = False) -> np.ndarray:
+        """G(T_i), or G(T_i-) with ``strict=True``, for the subjects of the fit."""
+        pos = self.own_position(strict)
+        return np.where(pos >= 0, self.surv[np.maximum(pos, 0)], 1.0)
 
     def at(self, t, strict: bool = False) -> np.ndarray:
         """G(t), or G(t-) with ``strict=True``."""
@@ -68,7 +80,6 @@ class CensoringKM:
 
 def censoring_influence(
     km: CensoringKM,
-    time: np.ndarray,
     censored: np.ndarray,
     values: np.ndarray,
     positions: np.ndarray,
@@ -92,7 +103,7 @@ def censoring_influence(
     lam_by_pos = np.bincount(pos, weights=val * lam[pos], minlength=m)
     suffix = np.cumsum(by_pos[::-1])[::-1]  # sum over positions >= q
     prefix_lam = np.concatenate(([0.0], np.cumsum(lam_by_pos)))  # sum over positions < q
-    q = np.searchsorted(km.grid, time)  # every subject's own time is on the grid
+    q = km.own
     jump = np.where(censored, n / km.at_risk[q], 0.0)
     return (jump * suffix[q] - prefix_lam[q] - lam[q] * suffix[q]) / n
 
@@ -142,14 +153,14 @@ def auc_weights(
     horizon, weight 1/G(T_i-) (Blanche et al. 2013, definition 2). Censored
     before the horizon: weight 0."""
     early = time <= horizon
-    g_before = km.at(time, strict=True)
+    g_before = km.own_at(strict=True)
     g_h = float(km.at(np.array([horizon]))[0])
     case = early & (cause_index == cause)
     competing = early & (cause_index != cause) & (cause_index != 0)
     late = ~early
     w_case = np.where(case, 1.0 / g_before, 0.0)
     w_control = np.where(competing, 1.0 / g_before, 0.0) + np.where(late, 1.0 / g_h, 0.0)
-    position = np.where(late, km.position(np.array([horizon]))[0], km.position(time, strict=True))
+    position = np.where(late, km.position(np.array([horizon]))[0], km.own_position(strict=True))
     position = np.where(case | competing | late, position, -1)
     return AUCWeights(w_case, w_control, position, g_h)
 

@@ -79,7 +79,7 @@ def auc_influence(
     if_mu = mu_i - 2 * mu
     if not conservative:
         censored = out.censored
-        if_nu = if_nu + censoring_influence(km, out.time, censored, nu_i, w.position)
-        if_mu = if_mu + censoring_influence(km, out.time, censored, mu_i, w.position)
+        if_nu = if_nu + censoring_influence(km, censored, nu_i, w.position)
+        if_mu = if_mu + censoring_influence(km, censored, mu_i, w.position)
     influence = (if_nu - auc * if_mu) / mu
     return float(auc), influence, int((w.w_case > 0).sum()), int((w.w_control > 0).sum())

@@ -65,7 +65,7 @@ def brier_influence(
     observed = early & (out.cause_index != 0)
     case = early & (out.cause_index == out.cause)
     late = ~early
-    g_before = km.at(out.time, strict=True)
+    g_before = km.own_at(strict=True)
     g_h = float(km.at(np.array([horizon]))[0])
     residual = np.zeros(out.n)
     residual[observed] = (case[observed] - risk[observed]) ** 2 / g_before[observed]
@@ -73,11 +73,9 @@ def brier_influence(
     brier = float(residual.mean())
     influence = residual - brier
     if not conservative:
-        position = np.where(
-            late, km.position(np.array([horizon]))[0], km.position(out.time, strict=True)
-        )
+        position = np.where(late, km.position(np.array([horizon]))[0], km.own_position(strict=True))
         position = np.where(observed | late, position, -1)
-        influence = influence + censoring_influence(km, out.time, out.censored, residual, position)
+        influence = influence + censoring_influence(km, out.censored, residual, position)
     return brier, influence
 
 

@@ -111,7 +111,7 @@ def _known_status_weights(out: Outcome, h: float) -> tuple[np.ndarray, np.ndarra
     early = out.time <= h
     observed = early & ~out.censored
     weight = np.zeros(out.n)
-    weight[observed] = 1.0 / km.at(out.time[observed], strict=True)
+    weight[observed] = 1.0 / km.own_at(strict=True)[observed]
     weight[~early] = 1.0 / float(km.at(np.array([h]))[0])
     case = (early & (out.cause_index == out.cause)).astype(float)
     return case, weight

@@ -194,7 +194,7 @@ def concordance_index_ipcw(
         raise ValueError(f"risk must hold {out.n} finite values (one per subject).")
     km = CensoringKM.fit(train.time, train.censored)
     event = out.cause_index == 1
-    g = km.at(out.time)
+    g = km.at(out.time)  # y may differ from y_train: search
     use = event & (out.time < tau if tau is not None else True)
     if np.any(use & (g <= 0)):
         raise ValueError("the censoring survival is 0 at some event times; pass a smaller tau.")
