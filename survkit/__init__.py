@@ -15,7 +15,7 @@ from .organs.change_point import estimate_change_point
 from .organs.site_models import fit_sites
 from .organs.stacked import fit_stacked, stack_causes
 from .organs.time_varying import detect_double_agents, fit_smooth_effect, time_varying_effect
-from .plots import plot_cumulative_incidence, plot_forest, plot_schoenfeld
+from .plots import plot_calibration, plot_cumulative_incidence, plot_forest, plot_schoenfeld
 
 __all__ = [
     "CauseSpecificCox",
@@ -34,6 +34,7 @@ __all__ = [
     "gray_test",
     "metrics",
     "outcome",
+    "plot_calibration",
     "plot_cumulative_incidence",
     "plot_forest",
     "plot_schoenfeld",

@@ -21,6 +21,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.utils import estimator_checks as checks
 from sksurv.metrics import brier_score as sksurv_brier
 from sksurv.metrics import concordance_index_censored
+from sksurv.metrics import integrated_brier_score as sksurv_ibs
 from sksurv.util import Surv
 
 from survkit import CauseSpecificCox, CoxPH, FineGray, metrics, outcome
@@ -128,6 +129,8 @@ def test_sksurv_brier_score_accepts_survkit_predictions():
     _, theirs = sksurv_brier(y, y, surv, times)
     ours = metrics.brier_score(y, 1 - surv, times)["brier"].to_numpy()
     np.testing.assert_allclose(ours, theirs, rtol=1e-10)
+    ibs = metrics.integrated_brier_score(y, 1 - surv, times)
+    assert ibs == pytest.approx(sksurv_ibs(y, y, surv, times), rel=1e-10)
 
 
 def test_clone_and_parameters():

@@ -21,7 +21,7 @@ import pandas as pd
 from scipy.stats import norm
 
 from ..engine.ipcw import CensoringKM, auc_row_sums, auc_weights, censoring_influence
-from .inputs import Outcome, read_inputs, read_risk, read_times
+from .inputs import EventData, read_inputs, read_risk, read_times
 
 __all__ = ["auc_influence", "time_dependent_auc"]
 
@@ -60,7 +60,7 @@ def time_dependent_auc(
 
 
 def auc_influence(
-    out: Outcome, km: CensoringKM, risk: np.ndarray, horizon: float, conservative: bool
+    out: EventData, km: CensoringKM, risk: np.ndarray, horizon: float, conservative: bool
 ) -> tuple[float, np.ndarray, int, int]:
     """AUC at one horizon and each subject's influence function value."""
     n = out.n

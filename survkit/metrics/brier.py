@@ -17,7 +17,7 @@ import pandas as pd
 from scipy.stats import norm
 
 from ..engine.ipcw import CensoringKM, censoring_influence
-from .inputs import Outcome, read_inputs, read_risk, read_times
+from .inputs import EventData, read_inputs, read_risk, read_times
 from .null_model import marginal_risk
 
 __all__ = ["brier_influence", "brier_score", "integrated_brier_score"]
@@ -58,7 +58,7 @@ def brier_score(
 
 
 def brier_influence(
-    out: Outcome, km: CensoringKM, risk: np.ndarray, horizon: float, conservative: bool
+    out: EventData, km: CensoringKM, risk: np.ndarray, horizon: float, conservative: bool
 ) -> tuple[float, np.ndarray]:
     """Brier score at one horizon and each subject's influence function value."""
     early = out.time <= horizon

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ..engine.ipcw import CensoringKM
-from .inputs import Outcome, read_inputs, read_risk, read_times
+from .inputs import EventData, read_inputs, read_risk, read_times
 from .null_model import marginal_risk
 
 __all__ = ["CalibrationResult", "calibration"]
@@ -82,7 +82,7 @@ def calibration(
     )
 
 
-def _risk_groups(out: Outcome, p: np.ndarray, h: float, q: int) -> pd.DataFrame:
+def _risk_groups(out: EventData, p: np.ndarray, h: float, q: int) -> pd.DataFrame:
     breaks = np.unique(np.quantile(p, np.linspace(0, 1, q + 1)))
     group = np.clip(np.searchsorted(breaks, p, side="left"), 1, max(breaks.size - 1, 1)) - 1
     rows = []
@@ -90,7 +90,7 @@ def _risk_groups(out: Outcome, p: np.ndarray, h: float, q: int) -> pd.DataFrame:
         sel = group == g
         if not sel.any():
             continue
-        sub = Outcome(out.time[sel], out.cause_index[sel], out.cause, out.labels, out.cause_label)
+        sub = EventData(out.time[sel], out.cause_index[sel], out.cause, out.labels, out.cause_label)
         lo, hi = breaks[g], breaks[min(g + 1, breaks.size - 1)]
         rows.append(
             (
@@ -106,7 +106,7 @@ def _risk_groups(out: Outcome, p: np.ndarray, h: float, q: int) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols)
 
 
-def _known_status_weights(out: Outcome, h: float) -> tuple[np.ndarray, np.ndarray]:
+def _known_status_weights(out: EventData, h: float) -> tuple[np.ndarray, np.ndarray]:
     km = CensoringKM.fit(out.time, out.censored)
     early = out.time <= h
     observed = early & ~out.censored

@@ -15,13 +15,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..data.outcome import read_outcome
+from ..data.outcome import outcome, read_outcome
 
-__all__ = ["Outcome", "read_inputs", "read_risk", "read_times"]
+__all__ = ["EventData", "read_inputs", "read_risk", "read_times"]
 
 
 @dataclass(frozen=True)
-class Outcome:
+class EventData:
     """time; cause_index (0 censored, k = k-th event type); ``cause`` the index of
     the event of interest; ``labels`` the event codes in that order."""
 
@@ -39,17 +39,11 @@ class Outcome:
     def censored(self) -> np.ndarray:
         return self.cause_index == 0
 
-    @property
-    def competing(self) -> bool:
-        return len(self.labels) > 1
 
-
-def read_inputs(y, cause: object = None, censor_value: object = 0) -> Outcome:
-    """Read ``y`` and resolve the event of interest (``cause=None``: the only event
-    type, or the first code when there are several -- then it must be given)."""
+def read_inputs(y, cause: object = None, censor_value: object = 0) -> EventData:
+    """Read ``y`` and resolve the event of interest (``cause=None`` is allowed only
+    when there is a single event type)."""
     if isinstance(y, tuple) and len(y) == 2:
-        from ..data.outcome import outcome
-
         y = outcome(time=y[0], event=y[1])
     out = read_outcome(y)
     if out.boolean:
@@ -73,11 +67,11 @@ def read_inputs(y, cause: object = None, censor_value: object = 0) -> Outcome:
         k = 1
     else:
         k = coding.index_of(cause, "event")
-    return Outcome(out.time, coding.cause_index.astype(np.int64), k, labels, labels[k - 1])
+    return EventData(out.time, coding.cause_index.astype(np.int64), k, labels, labels[k - 1])
 
 
-def read_times(times, y: Outcome, argument: str = "times") -> np.ndarray:
-    """Evaluation times: finite, sorted, inside (0, last follow-up]."""
+def read_times(times, y: EventData, argument: str = "times") -> np.ndarray:
+    """Evaluation times, in the caller's order: finite and inside (0, last follow-up]."""
     t = np.atleast_1d(np.asarray(times, dtype=float)).ravel()
     if t.size == 0:
         raise ValueError(f"{argument} is empty; pass at least one time.")

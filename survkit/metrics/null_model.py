@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .inputs import Outcome
+from .inputs import EventData
 
 __all__ = ["marginal_risk"]
 
 
-def marginal_risk(y: Outcome, times: np.ndarray) -> np.ndarray:
+def marginal_risk(y: EventData, times: np.ndarray) -> np.ndarray:
     """F(t) = sum_{u <= t} S(u-) dN_cause(u) / Y(u) at each time (1 - KM for one event)."""
     grid, inverse = np.unique(y.time, return_inverse=True)
     count = np.bincount(inverse, minlength=grid.size)
