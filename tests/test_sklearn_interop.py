@@ -168,6 +168,11 @@ def test_fit_rules(mgus):
         CoxPH().fit(df.assign(sex=np.where(df.male == 1, "M", "F"))[["age", "sex"]], y_any)
     with pytest.raises(ValueError, match="rows"):
         CoxPH().fit(X.iloc[:10], y_any)
+    # column options of the DataFrame form are refused, not ignored
+    with pytest.raises(ValueError, match="strata, weights_col given with fit"):
+        CoxPH().fit(X, y_any, strata="male", weights_col="age")
+    with pytest.raises(ValueError, match="formula given with fit"):
+        CauseSpecificCox().fit(X, y_any, formula="age")
 
 
 def test_pipeline_with_scaler_and_one_hot_encoder(mgus):

@@ -28,6 +28,7 @@ from .sklearn_api import (
     fit_sklearn_form,
     horizon_auc,
     is_outcome_like,
+    refuse_column_options,
 )
 
 __all__ = ["CauseSpecificCox"]
@@ -76,8 +77,13 @@ class CauseSpecificCox(BaseEstimator):
         to every ``CoxPH.fit``. scikit-learn's form: ``fit(X, y)``.
         """
         if is_outcome_like(duration_col):
+            refuse_column_options(
+                event_col=None if event_col == "status" else event_col,
+                formula=formula,
+                **cox_options,
+            )
             return fit_sklearn_form(
-                self, df, duration_col, censor_value=censor_value, causes=causes, **cox_options
+                self, df, duration_col, censor_value=censor_value, causes=causes
             )
         forget_fit(self)
         check_columns(df, {"event_col": [event_col]})

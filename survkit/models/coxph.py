@@ -15,7 +15,13 @@ from ..engine.score_residuals import score_residuals
 from .baseline import BaselineHazard
 from .fit_results import forget_fit, store_estimates
 from .residuals import residuals_of
-from .sklearn_api import covariate_frame, fit_sklearn_form, harrell_c, is_outcome_like
+from .sklearn_api import (
+    covariate_frame,
+    fit_sklearn_form,
+    harrell_c,
+    is_outcome_like,
+    refuse_column_options,
+)
 from .summary_table import TestResult, coefficient_table, format_summary
 
 __all__ = ["CoxPH"]
@@ -92,6 +98,16 @@ class CoxPH(BaseEstimator):
         ``y`` comes from ``survkit.outcome`` (see ``sklearn_api``).
         """
         if is_outcome_like(duration_col):
+            refuse_column_options(
+                event_col=None if event_col == "status" else event_col,
+                formula=formula,
+                entry_col=entry_col,
+                strata=strata,
+                weights_col=weights_col,
+                cluster_col=cluster_col,
+                offset_col=offset_col,
+                robust=robust,
+            )
             return fit_sklearn_form(self, df, duration_col, cause=cause, censor_value=censor_value)
         self._check_params()
         forget_fit(self)

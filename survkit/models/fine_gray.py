@@ -34,6 +34,7 @@ from .sklearn_api import (
     fit_sklearn_form,
     horizon_auc,
     is_outcome_like,
+    refuse_column_options,
 )
 from .summary_table import coefficient_table, format_summary
 
@@ -99,6 +100,11 @@ class FineGray(BaseEstimator):
         covariate and ``y`` comes from ``survkit.outcome``.
         """
         if is_outcome_like(duration_col):
+            refuse_column_options(
+                event_col=None if event_col == "status" else event_col,
+                formula=formula,
+                cengroup_col=cengroup_col,
+            )
             return fit_sklearn_form(self, df, duration_col, cause=cause, censor_value=censor_value)
         if not 0 < self.conf_level < 1:
             raise ValueError(f"conf_level={self.conf_level!r} must be between 0 and 1.")

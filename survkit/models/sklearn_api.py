@@ -28,6 +28,7 @@ __all__ = [
     "harrell_c",
     "horizon_auc",
     "is_outcome_like",
+    "refuse_column_options",
     "sklearn_frame",
 ]
 
@@ -98,6 +99,18 @@ def sklearn_frame(estimator, X, y) -> tuple[pd.DataFrame, list[str], str]:
     if isinstance(X, pd.DataFrame) and all(isinstance(c, str) for c in X.columns):
         estimator.feature_names_in_ = np.asarray(names, dtype=object)
     return frame, names, EVENT
+
+
+def refuse_column_options(**given) -> None:
+    """The DataFrame form's column options have no meaning with (X, y): refuse them
+    instead of ignoring them."""
+    used = sorted(k for k, v in given.items() if v not in (None, False))
+    if used:
+        raise ValueError(
+            f"{', '.join(used)} given with fit(X, y); in scikit-learn's form every column "
+            "of X is a covariate. Use fit(df, duration_col, event_col, ...) for formulas, "
+            "strata, weights, entry times, offsets or clusters."
+        )
 
 
 def fit_sklearn_form(estimator, X, y, **fit_kwargs):
