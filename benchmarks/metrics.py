@@ -61,7 +61,7 @@ def r_times(df: pd.DataFrame, repeats: int) -> dict:
     times = ", ".join(str(t) for t in TIMES)
     script = f"""
 suppressMessages({{library(riskRegression); library(survival); library(prodlim)}})
-d <- data.table::fread("{path}", data.table = FALSE)
+d <- read.csv("{path}")  # exact parsing: fread can be 1 ulp off, which splits tied times
 cr <- as.matrix(d[, c("cr0", "cr1", "cr2")]); ev <- as.matrix(d[, c("ev0", "ev1", "ev2")])
 run <- function(label, f) {{
   invisible(f())
