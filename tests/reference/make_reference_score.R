@@ -130,6 +130,7 @@ for (k in 1:2) {
     "pec::cindex(list(risk_matrix), Hist(time, event) ~ 1, eval.times = times, cause, cens.model = 'marginal')"
 }
 # ---- calibration in risk groups: plotCalibration(method = "quantile") -------
+pdf(NULL)  # plotCalibration(plot = FALSE) still opens a device: no Rplots.pdf
 calib <- function(df, risk_col, time, cause, cr, q) {
   form <- if (cr) Hist(time, event) ~ 1 else Hist(time, status) ~ 1
   args <- list(object = list(model = as.matrix(df[[risk_col]])), formula = form,
