@@ -99,3 +99,25 @@ def test_calibration_groups_equal_plot_calibration(name):
     np.testing.assert_allclose(result.groups["predicted"], case["predicted"], rtol=RTOL_POINT)
     np.testing.assert_allclose(result.groups["observed"], case["observed"], rtol=RTOL_POINT)
     assert result.groups["n"].sum() == len(df)
+
+
+def test_cox_censoring_model_equals_score_cens_model_cox():
+    case = SCORE["mgus2_cox_censoring"]
+    df = data("score_mgus2.csv")
+    y = outcome(df, "time", "event")
+    risk = df[["risk1_1", "risk1_2", "risk1_3"]].to_numpy()
+    covariates = df[case["censoring_covariates"]]
+    kw = {"cause": 1, "conservative": True, "censoring_covariates": covariates}
+    auc = metrics.time_dependent_auc(y, risk, case["times"], **kw)
+    brier = metrics.brier_score(y, risk, case["times"], **kw)
+    # R fits the censoring model with rms::cph(eps = 1e-6): agreement ~1e-7
+    np.testing.assert_allclose(auc["auc"], case["auc"], rtol=RTOL_POINT)
+    np.testing.assert_allclose(auc["se"], case["auc_se_conservative"], rtol=RTOL_SE)
+    np.testing.assert_allclose(brier["brier"], case["brier"], rtol=RTOL_POINT)
+    np.testing.assert_allclose(brier["se"], case["brier_se_conservative"], rtol=RTOL_SE)
+    np.testing.assert_allclose(brier["brier_null"], case["brier_null"], rtol=RTOL_POINT)
+    # IPA = 1 - B/B0 turns the ~1e-7 relative error of R's censoring fit into an
+    # absolute one (IPA ~ 0.05 here, so its relative error is ~20 times larger)
+    np.testing.assert_allclose(brier["ipa"], case["ipa"], rtol=0, atol=1e-7)
+    with pytest.raises(ValueError, match="conservative=True"):
+        metrics.brier_score(y, risk, case["times"], cause=1, censoring_covariates=covariates)

@@ -72,6 +72,10 @@ class CensoringKM:
         pos = self.own_position(strict)
         return np.where(pos >= 0, self.surv[np.maximum(pos, 0)], 1.0)
 
+    def at_horizon(self, horizon: float) -> float:
+        """G(horizon): the weight of every subject still event-free there."""
+        return float(self.at(np.array([horizon]))[0])
+
     def at(self, t, strict: bool = False) -> np.ndarray:
         """G(t), or G(t-) with ``strict=True``."""
         pos = self.position(t, strict)
@@ -142,19 +146,22 @@ class AUCWeights:
     w_case: np.ndarray
     w_control: np.ndarray
     position: np.ndarray  # grid position where each subject's weight was evaluated
-    g_horizon: float
+    g_horizon: float | np.ndarray
 
 
 def auc_weights(
     km: CensoringKM, time: np.ndarray, cause_index: np.ndarray, cause: int, horizon: float
 ) -> AUCWeights:
-    """Cases: event of ``cause`` by the horizon, weight 1/G(T_i-). Controls: still
+    """``km``: ``CensoringKM`` or any object with ``own_at``, ``at_horizon``,
+    ``position`` and ``own_position`` (the metrics' Cox censoring model).
+
+    Cases: event of ``cause`` by the horizon, weight 1/G(T_i-). Controls: still
     event-free at the horizon, weight 1/G(horizon), or a competing event by the
     horizon, weight 1/G(T_i-) (Blanche et al. 2013, definition 2). Censored
     before the horizon: weight 0."""
     early = time <= horizon
     g_before = km.own_at(strict=True)
-    g_h = float(km.at(np.array([horizon]))[0])
+    g_h = km.at_horizon(horizon)  # a number (Kaplan-Meier) or one per subject (a model)
     case = early & (cause_index == cause)
     competing = early & (cause_index != cause) & (cause_index != 0)
     late = ~early

@@ -21,6 +21,7 @@ import pandas as pd
 from scipy.stats import norm
 
 from ..engine.ipcw import CensoringKM, auc_row_sums, auc_weights, censoring_influence
+from .censoring import censoring_model
 from .inputs import EventData, read_inputs, read_risk, read_times
 
 __all__ = ["auc_influence", "time_dependent_auc"]
@@ -34,6 +35,7 @@ def time_dependent_auc(
     censor_value: object = 0,
     conservative: bool = False,
     conf_level: float = 0.95,
+    censoring_covariates=None,
 ) -> pd.DataFrame:
     """AUC(t) of ``risk`` (higher = riskier) at each time, with standard errors.
 
@@ -41,11 +43,14 @@ def time_dependent_auc(
     (n, len(times)) array, or a DataFrame as ``predict_cumulative_incidence``
     returns it. Returns a DataFrame indexed by time with auc, se, lower, upper
     (Wald limits clipped to [0, 1], as Score), n_cases, n_controls.
+    ``censoring_covariates`` (n rows): weights from a Cox model of the censoring
+    times on them instead of Kaplan-Meier (``Score(cens.model = "cox")``; needs
+    ``conservative=True``).
     """
     out = read_inputs(y, cause, censor_value)
     t = read_times(times, out)
     R = read_risk(risk, out.n, t)
-    km = CensoringKM.fit(out.time, out.censored)
+    km = censoring_model(out, censoring_covariates, conservative)
     rows = []
     z = norm.ppf(0.5 + conf_level / 2)
     for j, h in enumerate(t):

@@ -17,6 +17,7 @@ import pandas as pd
 from scipy.stats import norm
 
 from ..engine.ipcw import CensoringKM, censoring_influence
+from .censoring import censoring_model
 from .inputs import EventData, read_inputs, read_risk, read_times
 from .null_model import marginal_risk
 
@@ -31,18 +32,20 @@ def brier_score(
     censor_value: object = 0,
     conservative: bool = False,
     conf_level: float = 0.95,
+    censoring_covariates=None,
 ) -> pd.DataFrame:
     """Brier score of predicted absolute risks at each time, with the null model and IPA.
 
     ``risk`` is the predicted risk of the event of interest by each time (an
     (n, len(times)) array or the DataFrame a model's ``predict_*`` returns).
     Returns a DataFrame indexed by time: brier, se, lower, upper, brier_null,
-    se_null, ipa.
+    se_null, ipa. ``censoring_covariates``: as in ``time_dependent_auc`` (the
+    null model stays the marginal Kaplan-Meier / Aalen-Johansen risk, as Score).
     """
     out = read_inputs(y, cause, censor_value)
     t = read_times(times, out)
     R = read_risk(risk, out.n, t)
-    km = CensoringKM.fit(out.time, out.censored)
+    km = censoring_model(out, censoring_covariates, conservative)
     null = marginal_risk(out, t)
     z = norm.ppf(0.5 + conf_level / 2)
     rows = []
@@ -66,10 +69,10 @@ def brier_influence(
     case = early & (out.cause_index == out.cause)
     late = ~early
     g_before = km.own_at(strict=True)
-    g_h = float(km.at(np.array([horizon]))[0])
+    g_h = np.broadcast_to(km.at_horizon(horizon), (out.n,))
     residual = np.zeros(out.n)
     residual[observed] = (case[observed] - risk[observed]) ** 2 / g_before[observed]
-    residual[late] = risk[late] ** 2 / g_h
+    residual[late] = risk[late] ** 2 / g_h[late]
     brier = float(residual.mean())
     influence = residual - brier
     if not conservative:

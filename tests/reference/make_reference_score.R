@@ -151,5 +151,23 @@ calibration_cases <- list(
 )
 cases$calibration <- calibration_cases
 
+# ---- censoring weights from a Cox model (cens.model = "cox", conservative) ----
+# Score fits the censoring model with rms::cph(eps = 1e-6), so agreement is
+# limited by that convergence tolerance (about 1e-7 here).
+META$rms <- as.character(packageVersion("rms"))
+risk <- as.matrix(mg[, paste0("risk1_", seq_along(times_mg))])
+sc <- Score(list(model = risk), Hist(time, event) ~ age + male, data = data.frame(mg),
+            times = times_mg, cause = 1, metrics = c("auc", "brier"), summary = "ipa",
+            cens.model = "cox", conservative = TRUE, se.fit = TRUE)
+auc <- as.data.frame(sc$AUC$score); bri <- as.data.frame(sc$Brier$score)
+m <- bri$model == "model"; z <- bri$model == "Null model"
+cases$mgus2_cox_censoring <- list(
+  description = "mgus2 cause 1, censoring weights from a Cox model on age + male",
+  times = V(times_mg), cause = 1, censoring_covariates = S(c("age", "male")),
+  auc = V(auc$AUC), auc_se_conservative = V(auc$se),
+  brier = V(bri$Brier[m]), brier_se_conservative = V(bri$se[m]),
+  brier_null = V(bri$Brier[z]), ipa = V(bri$IPA[m]),
+  call = "Score(list(model = risk_matrix), Hist(time, event) ~ age + male, times, cause = 1, metrics = c('auc','brier'), summary = 'ipa', cens.model = 'cox', conservative = TRUE)")
+
 write_results(cases, "score",
               "riskRegression::Score AUC/Brier/IPA (cens.model = 'km'), survival::concordance, pec::cindex")
