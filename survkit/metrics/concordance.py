@@ -185,7 +185,8 @@ def concordance_index_ipcw(
     """Uno's C: comparable pairs weighted by 1/G(T_i)^2, events before ``tau`` only.
 
     G is the Kaplan-Meier of the censoring times in ``y_train`` (default ``y``),
-    as ``sksurv.metrics.concordance_index_ipcw`` (single event).
+    as ``sksurv.metrics.concordance_index_ipcw`` (single event). Scores tie only
+    when exactly equal (scikit-survival also ties scores within 1e-8).
     """
     out = read_inputs(y, None, censor_value)
     train = out if y_train is None else read_inputs(y_train, None, censor_value)
