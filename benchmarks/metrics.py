@@ -63,6 +63,7 @@ def r_times(df: pd.DataFrame, repeats: int) -> dict:
 suppressMessages({{library(riskRegression); library(survival); library(prodlim)}})
 d <- read.csv("{path}")  # exact parsing: fread can be 1 ulp off, which splits tied times
 cr <- as.matrix(d[, c("cr0", "cr1", "cr2")]); ev <- as.matrix(d[, c("ev0", "ev1", "ev2")])
+hp <- function(x) sprintf("%.17g", x)  # cat() alone prints 7 digits
 run <- function(label, f) {{
   invisible(f())
   tt <- replicate({repeats}, system.time(res <<- f())[["elapsed"]])
@@ -72,15 +73,15 @@ run <- function(label, f) {{
 s <- run("score_cr", function() Score(list(m = cr), Hist(time, event) ~ 1, data = d,
          times = c({times}), cause = 1, metrics = c("auc", "brier"), summary = "ipa",
          cens.model = "km", se.fit = TRUE))
-cat("auc_cr", s$AUC$score$AUC, "\\n")
-cat("brier_cr", s$Brier$score[model == "m"]$Brier, "\\n")
+cat("auc_cr", hp(s$AUC$score$AUC), "\\n")
+cat("brier_cr", hp(s$Brier$score[model == "m"]$Brier), "\\n")
 s <- run("score_surv", function() Score(list(m = ev), Hist(time, status) ~ 1, data = d,
          times = c({times}), metrics = c("auc", "brier"), summary = "ipa",
          cens.model = "km", se.fit = TRUE))
-cat("auc_surv", s$AUC$score$AUC, "\\n")
-cat("brier_surv", s$Brier$score[model == "m"]$Brier, "\\n")
+cat("auc_surv", hp(s$AUC$score$AUC), "\\n")
+cat("brier_surv", hp(s$Brier$score[model == "m"]$Brier), "\\n")
 k <- run("concordance", function() concordance(Surv(time, status) ~ lp, data = d, reverse = TRUE))
-cat("harrell", k$concordance, "\\n")
+cat("harrell", hp(k$concordance), "\\n")
 """
     try:
         lines = run_r(script).strip().splitlines()
