@@ -159,6 +159,8 @@ def test_fit_rules(mgus):
     m.fit(X[["age", "hgb"]].to_numpy(), y_any)  # refit forgets names and the old fit
     assert not hasattr(m, "feature_names_in_") and m.n_features_in_ == 2
     assert not np.allclose(first.to_numpy()[:2], m.params_.to_numpy())
+    unnamed = pd.DataFrame(X[["age", "hgb"]].to_numpy())  # integer column labels
+    np.testing.assert_allclose(CoxPH().fit(unnamed, y_any).predict(unnamed), m.predict(unnamed))
     with pytest.raises(ValueError, match="3 columns but the model was fitted on 2"):
         m.predict(X[["age", "hgb", "male"]].to_numpy())
     X_before = X.copy()

@@ -38,8 +38,10 @@ EVENT = "y_event"
 
 
 def _feature_names(X) -> list[str]:
-    if isinstance(X, pd.DataFrame):
-        return [str(c) for c in X.columns]
+    """A DataFrame's column names when all are strings (scikit-learn's rule for
+    ``feature_names_in_``), else positional names x0, x1, ..."""
+    if isinstance(X, pd.DataFrame) and all(isinstance(c, str) for c in X.columns):
+        return list(X.columns)
     return [f"x{j}" for j in range(np.shape(X)[1])]
 
 
