@@ -24,10 +24,46 @@ class ReportSpec:
     command: str
     group_col: str | None = None
     cohort: object | None = None  # synthetic.Cohort when the truth is known
-    horizons: tuple = (2.0, 5.0, 10.0)
+    horizons: tuple | None = None  # None: chosen from the data (report.horizons)
     time_unit: str = "years"
     alpha: float = 0.05
     checks: dict = field(default_factory=dict)
+    labels: dict = field(default_factory=dict)  # event code -> name shown in the report
+    roles_stated: bool = True  # False: no code was named competing, every code is of interest
+    reference: dict = field(default_factory=dict)  # column -> reference level
+    organ_data: bool = True  # the events of interest are organs (site-specific relapse)
+    bootstrap_replicates: int = 30  # risk-profile confidence intervals
+    seed: int = 1
+    design: object | None = None  # covariates.CovariateDesign, set by build_report
+    notes: list = field(default_factory=list)  # sections skipped and why
+
+    def label(self, code: object) -> str:
+        """The name shown for an event code (its label, or the code itself)."""
+        return str(self.labels.get(code, code))
+
+    @property
+    def columns(self) -> list[str]:
+        """The numeric model columns (a list: nothing is joined into a formula)."""
+        return self.design.columns
+
+    @property
+    def data(self) -> pd.DataFrame:
+        """The data with the model columns added."""
+        return self.design.data
+
+    @property
+    def kind(self) -> str:
+        """What the events of interest are called: 'organ' or 'event type'."""
+        return "organ" if self.organ_data else "event type"
+
+    @property
+    def outcome(self) -> str:
+        """'relapse' for site-specific relapse, 'event' otherwise."""
+        return "relapse" if self.organ_data else "event"
+
+    def at(self, t: float) -> str:
+        """A time with its unit, without spurious decimals: '5 years'."""
+        return f"{t:g} {self.time_unit}"
 
     @property
     def formula(self) -> str:

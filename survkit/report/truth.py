@@ -49,14 +49,14 @@ def _piecewise_effects(spec) -> pd.DataFrame:
         if site not in spec.organs:
             continue
         cuts = sorted(group["start"][group["start"] > 0])
-        others = [t for t in spec.terms if t != cov]
+        others = [c for c in spec.columns if c != cov]
         eff = time_varying_effect(
-            spec.df,
+            spec.data,
             cov,
             cuts,
             spec.duration_col,
             spec.event_col,
-            formula=" + ".join(others),
+            formula=others,
             cause=site,
             censor_value=spec.censor_value,
         )
