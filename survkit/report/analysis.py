@@ -119,6 +119,21 @@ def prepare(spec: ReportSpec) -> pd.DataFrame:
             + ")."
         )
         spec.checks["excluded_missing"] = int((~keep).sum())
+    counts = spec.df[spec.event_col].value_counts()
+    absent = [c for c in [*spec.organs, *spec.competing] if counts.get(c, 0) == 0]
+    if absent:
+        spec.organs = [o for o in spec.organs if o not in absent]
+        spec.competing = [c for c in spec.competing if c not in absent]
+        spec.notes.append(
+            f"No patient has {', '.join(spec.label(c) for c in absent)} as first event in this "
+            "cohort, so it is not analysed."
+        )
+        spec.checks["absent_events"] = [str(c) for c in absent]
+    if not spec.organs:
+        raise ValueError(
+            f"no event of interest occurs in column {spec.event_col!r} (after excluding rows "
+            "with missing covariates); there is nothing to analyse."
+        )
     spec.design = code_covariates(spec.df, spec.terms, spec.reference)
     times = spec.df[spec.duration_col]
     if spec.horizons is None:
@@ -149,7 +164,7 @@ def build_report(spec: ReportSpec, progress: Callable[[str], None] | None = None
     sections.append(cohort_section(spec, raw))
     note("incidence")
     sections += _guarded(
-        f"Cumulative incidence of {spec.outcome} per {spec.kind}",
+        f"Cumulative incidence of {spec.outcome}{spec.per_kind}",
         lambda: [incidence_section(spec)],
         spec,
     )
@@ -160,9 +175,9 @@ def build_report(spec: ReportSpec, progress: Callable[[str], None] | None = None
         section, fitted["fits"] = hazard_ratio_section(spec)
         return [section]
 
-    sections += _guarded(f"Hazard ratios per {spec.kind}", hazard_ratios, spec)
+    sections += _guarded(f"Hazard ratios{spec.per_kind}", hazard_ratios, spec)
     fits = fitted.get("fits")
-    if fits is not None:
+    if fits is not None and len(spec.organs) > 1:
         note("organ heterogeneity")
         sections += _guarded(
             f"Does an effect differ between {spec.kind}s?",

@@ -46,21 +46,14 @@ def roles_table(spec: ReportSpec) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("code")
 
 
-def _summary_cells(values: pd.Series, kind: str) -> list[tuple[str, str]]:
-    """(statistic label, cell) rows for one covariate within one group."""
-    if kind == "numeric":
-        v = values.dropna().astype(float)
-        if not len(v):
-            return [("median [IQR]", "")]
+def _numeric_cell(values: pd.Series, skewed: bool) -> str:
+    v = values.dropna().astype(float)
+    if not len(v):
+        return ""
+    if skewed:
         q1, med, q3 = np.quantile(v, [0.25, 0.5, 0.75])
-        return [
-            (
-                "mean (SD)",
-                f"{v.mean():.3g} ({v.std(ddof=1):.3g})" if len(v) > 1 else f"{v.mean():.3g}",
-            ),
-            ("median [IQR]", f"{med:.3g} [{q1:.3g}, {q3:.3g}]"),
-        ]
-    return []
+        return f"{med:.3g} [{q1:.3g}, {q3:.3g}]"
+    return f"{v.mean():.3g} ({v.std(ddof=1):.3g})" if len(v) > 1 else f"{v.mean():.3g}"
 
 
 def table_one(spec: ReportSpec, raw: pd.DataFrame) -> pd.DataFrame:
@@ -69,7 +62,8 @@ def table_one(spec: ReportSpec, raw: pd.DataFrame) -> pd.DataFrame:
     events = raw[spec.event_col].astype(object)
     for code in [*spec.organs, *spec.competing, spec.censor_value]:
         name = "censored" if code == spec.censor_value else spec.label(code)
-        groups[name] = raw[events == code]
+        if (events == code).any():
+            groups[name] = raw[events == code]
     header = {g: f"{g} (n = {len(d)})" for g, d in groups.items()}
     rows: list[tuple[str, str, dict]] = []
     for term in spec.design.terms:
@@ -79,8 +73,10 @@ def table_one(spec: ReportSpec, raw: pd.DataFrame) -> pd.DataFrame:
         for g, d in groups.items():
             col = d[term]
             if kind == "numeric":
-                for stat, cell in _summary_cells(col, kind):
-                    cells.setdefault((term, stat), {})[header[g]] = cell
+                # mean (SD) for roughly symmetric covariates, median [IQR] for skewed ones
+                skewed = abs(float(raw[term].dropna().astype(float).skew())) > 1
+                stat = "median [IQR]" if skewed else "mean (SD)"
+                cells.setdefault((term, stat), {})[header[g]] = _numeric_cell(col, skewed)
             elif kind == "binary":
                 k = int((col == 1).sum())
                 cells.setdefault((f"{term} = 1", "n (%)"), {})[header[g]] = (
@@ -116,7 +112,7 @@ def cohort_section(spec: ReportSpec, raw: pd.DataFrame) -> Section:
     n_interest = int(sum(counts.get(o, 0) for o in spec.organs))
     first = "first distant relapses" if spec.organ_data else "first events of interest"
     paras = [
-        f"{n} patients from {spec.source}. Median follow-up {median_fu:.3g} {spec.time_unit} "
+        f"{n} patients from {spec.source}. Median follow-up {spec.at(median_fu)} "
         f"(reverse Kaplan-Meier). {n_interest} {first} ("
         + ", ".join(f"{spec.label(o)}: {int(counts.get(o, 0))}" for o in spec.organs)
         + ")"

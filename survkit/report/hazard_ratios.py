@@ -63,24 +63,38 @@ def hazard_ratio_section(spec: ReportSpec):
         direction = "raises" if r.HR > 1 else "lowers"
         bullets.append(
             f"{spec.label(r.site)}: {cov.effect_words(direction)} the {spec.outcome} hazard "
+            if spec.per_kind
+            else f"{cov.effect_words(direction)} the {spec.outcome} hazard "
             f"({hr_text(r.HR, r.lower, r.upper)}, BH-adjusted p = {r.p_adj:.2g})."
         )
     n_tests = int((table["model"] == "cause_specific").sum())
-    where = f"in that {spec.kind}" if spec.organ_data else "of that type"
+    where = f"in that {spec.kind}" if spec.organ_data else ("of that type" if spec.per_kind else "")
+    one_per = f"one per {spec.kind}, " if spec.per_kind else ""
+    family = f"{spec.kind} x covariate" if spec.per_kind else "covariate"
     paras = [
-        f"Cause-specific Cox models (CS; one per {spec.kind}, other first events censored) give "
+        f"Cause-specific Cox models (CS; {one_per}other first events censored) give "
         f"the hazard ratio (HR): how a factor shifts the rate of {spec.outcome} {where} among "
         "patients still free of any event. Fine-Gray models (FG) give the subdistribution "
         f"hazard ratio (sHR): its effect on the cumulative incidence of {spec.outcome} {where}. "
         f"Benjamini-Hochberg (BH) adjusted p-values control the false discovery rate at "
-        f"{spec.alpha:g} across the {n_tests} {spec.kind} x covariate tests of each model; an "
+        f"{spec.alpha:g} across the {n_tests} {family} tests of each model; an "
         f"effect is called clear when its BH-adjusted p < {spec.alpha:g}. Each contrast names "
         "its reference level; numeric covariates are per unit."
     ]
     if bullets:
-        paras.append(f"Factors with a clear effect on a {spec.kind}'s {spec.outcome} hazard (CS):")
+        paras.append(f"Factors with a clear effect on the {spec.outcome} hazard (CS):")
     else:
         paras.append(f"No factor has a clear effect (BH-adjusted p < {spec.alpha:g}).")
+    unconverged = [
+        f"{spec.label(site)} ({'cause-specific' if kind == 'cause_specific' else 'Fine-Gray'})"
+        for (site, kind), m in fits.models.items()
+        if not getattr(m, "converged_", True)
+    ]
+    if unconverged:
+        paras.append(
+            "Did not converge (a coefficient heads to infinity, e.g. a level without events; "
+            "read those rows with caution): " + ", ".join(unconverged) + "."
+        )
     if len(fits.skipped):
         paras.append(
             f"Not fitted (fewer than {MIN_EVENTS} events): "
@@ -91,14 +105,14 @@ def hazard_ratio_section(spec: ReportSpec):
         covariate=[spec.design.of_column(c).contrast for c in table["covariate"]],
     )
     section = Section(
-        f"Hazard ratios per {spec.kind}",
+        f"Hazard ratios{spec.per_kind}",
         paras,
         bullets=bullets,
         tables=[
             Table(
                 "hazard_ratios",
                 wide_table(spec, table),
-                f"Cause-specific HR and Fine-Gray subdistribution HR (sHR) per {spec.kind}, "
+                f"Cause-specific HR and Fine-Gray subdistribution HR (sHR){spec.per_kind}, "
                 "95% CIs, p-values raw and BH-adjusted",
             )
         ],

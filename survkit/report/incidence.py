@@ -21,11 +21,12 @@ def numbers_at_risk(ax, time: np.ndarray, ticks) -> None:
     ticks = [t for t in ticks if t <= time.max()]
     for t in ticks:
         ax.text(t, 0.5, str(int((time >= t).sum())), ha="center", va="center", fontsize=8)
+    ax.set_ylim(0, 1)
     ax.set_yticks([])
     ax.set_xticks([])
     for side in ("top", "right", "bottom", "left"):
         ax.spines[side].set_visible(False)
-    ax.set_ylabel("at risk", rotation=0, ha="right", va="center", fontsize=8)
+    ax.set_title("number at risk", fontsize=8, loc="left")
 
 
 def _incidence_figure(spec: ReportSpec, cif: pd.DataFrame):
@@ -35,7 +36,7 @@ def _incidence_figure(spec: ReportSpec, cif: pd.DataFrame):
     fig = MplFigure(figsize=(5 * n_panels, 4.3), layout="constrained")
     grid = fig.add_gridspec(2, n_panels, height_ratios=[6, 1])
     time = spec.df[spec.duration_col].to_numpy(float)
-    groups = [(spec.organs, f"{spec.outcome}, by {spec.kind}")]
+    groups = [(spec.organs, f"{spec.outcome}{', by ' + spec.kind if spec.per_kind else ''}")]
     if spec.competing:
         groups.append((spec.competing, "competing events"))
     for k, (codes, title) in enumerate(groups):
@@ -45,9 +46,10 @@ def _incidence_figure(spec: ReportSpec, cif: pd.DataFrame):
         ax.set_xlabel(f"time ({spec.time_unit})")
         ax.set_xlim(left=0)
         ticks = [t for t in ax.get_xticks() if 0 <= t <= ax.get_xlim()[1]]
-        risk = fig.add_subplot(grid[1, k], sharex=ax)
-        numbers_at_risk(risk, time, ticks)
         ax.set_xticks(ticks)
+        risk = fig.add_subplot(grid[1, k])
+        risk.set_xlim(ax.get_xlim())
+        numbers_at_risk(risk, time, ticks)
     return fig
 
 
@@ -104,11 +106,11 @@ def incidence_section(spec: ReportSpec) -> Section:
             f"Horizons: {', '.join(spec.at(h) for h in spec.horizons)}."
         )
     caption = (
-        f"Cumulative incidence per {spec.kind} (95% bands), with the number of patients "
+        f"Cumulative incidence{spec.per_kind} (95% bands), with the number of patients "
         "still at risk (event-free and under follow-up) below"
     )
     section = Section(
-        f"Cumulative incidence of {spec.outcome} per {spec.kind}",
+        f"Cumulative incidence of {spec.outcome}{spec.per_kind}",
         paras,
         tables=[
             Table("cumulative_incidence", table, "Cumulative incidence at the horizons", digits=3)
@@ -150,5 +152,5 @@ def _by_group_figure(spec: ReportSpec, names: dict) -> Figure:
     return Figure(
         "cumulative_incidence_by_group",
         fig,
-        f"Cumulative incidence per {spec.kind} by {spec.group_col} (95% bands)",
+        f"Cumulative incidence{spec.per_kind} by {spec.group_col} (95% bands)",
     )

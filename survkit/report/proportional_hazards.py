@@ -30,7 +30,7 @@ def ph_table(spec: ReportSpec, fits) -> pd.DataFrame:
                     "column": term,
                     "site": site,
                     "chisq": r["chisq"],
-                    "df": r["df"],
+                    "df": int(r["df"]),
                     "p": r["p"],
                 }
             )
@@ -86,8 +86,8 @@ def time_varying_section(spec: ReportSpec, fits) -> Section:
         )
         words = (
             f"{spec.label(site)} - {r.term}: the effect changes over time (PH test p_adj = "
-            f"{r.p_adj:.2g}); best single change point {cp.estimate:.3g} {spec.time_unit} "
-            f"(95% bootstrap interval {cp.lower:.3g}-{cp.upper:.3g} {spec.time_unit}). "
+            f"{r.p_adj:.2g}); best single change point {spec.at(cp.estimate)} "
+            f"(95% bootstrap interval {spec.time(cp.lower)}-{spec.at(cp.upper)}). "
             f"Before it {hr_text(first.hr, first.lower, first.upper)}, "
             f"after it {hr_text(last.hr, last.lower, last.upper)}."
         )
@@ -96,8 +96,8 @@ def time_varying_section(spec: ReportSpec, fits) -> Section:
             cov = spec.design.of_column(column)
             subject = cov.effect_words("").strip() if cov is not None else column
             words += (
-                f" DOUBLE AGENT: {subject} protects against {spec.label(site)} "
-                f"{spec.outcome} early but promotes it later."
+                f" DOUBLE AGENT: {subject} protects against {spec.event_name(site)} early "
+                "but promotes it later."
             )
             found.append(
                 {

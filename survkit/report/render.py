@@ -41,6 +41,8 @@ def _fmt(value: object, digits: int) -> str:
     if isinstance(value, (float, np.floating)):
         if np.isnan(value):
             return ""
+        if np.isfinite(value) and value == round(value) and (value == 0 or 1 <= abs(value) < 1e6):
+            return f"{value:.0f}"  # counts, degrees of freedom, times: no spurious decimals
         if value != 0 and (abs(value) < 10 ** (-digits) or abs(value) >= 1e6):
             return f"{value:.{digits}g}" if abs(value) >= 1e6 else f"{value:.2e}"
         return f"{value:.{digits}f}"

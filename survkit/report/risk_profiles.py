@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
 from ..models.cause_specific import CauseSpecificCox
 from .content import Figure, Section, Table
+from .hazard_ratios import MIN_EVENTS
 from .spec import ReportSpec
 
 
@@ -60,17 +63,24 @@ def bootstrap_intervals(spec: ReportSpec, examples: pd.DataFrame, causes: list) 
     n = len(spec.data)
     for _ in range(spec.bootstrap_replicates):
         sample = spec.data.iloc[rng.integers(0, n, n)].reset_index(drop=True)
-        try:
-            fit = CauseSpecificCox().fit(
-                sample,
-                spec.duration_col,
-                spec.event_col,
-                formula=spec.columns,
-                censor_value=spec.censor_value,
-                causes=causes,
-            )
-            risk = absolute_risks(fit, examples, spec.horizons)
-        except (ValueError, np.linalg.LinAlgError):
+        # a resample whose fit fails or does not converge is counted, not used
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                fit = CauseSpecificCox().fit(
+                    sample,
+                    spec.duration_col,
+                    spec.event_col,
+                    formula=spec.columns,
+                    censor_value=spec.censor_value,
+                    causes=causes,
+                )
+                risk = absolute_risks(fit, examples, spec.horizons)
+            except (ValueError, np.linalg.LinAlgError):
+                failed += 1
+                continue
+        converged = all(m.converged_ for m in fit.models_.values())
+        if caught or not converged or not all(np.isfinite(r).all() for r in risk.values()):
             failed += 1
             continue
         for k in causes:
@@ -90,6 +100,14 @@ def _rounded(value: object) -> object:
 
 def risk_profile_section(spec: ReportSpec) -> Section:
     causes = [*spec.organs, *spec.competing]
+    counts = spec.df[spec.event_col].value_counts()
+    few = [c for c in causes if counts.get(c, 0) < MIN_EVENTS]
+    if few:
+        raise ValueError(
+            "an absolute risk needs a model for every first event, and "
+            + ", ".join(f"{spec.label(c)} has {int(counts.get(c, 0))}" for c in few)
+            + f" event(s) (fewer than {MIN_EVENTS}); a larger cohort is needed."
+        )
     csc = CauseSpecificCox().fit(
         spec.data,
         spec.duration_col,
@@ -102,6 +120,15 @@ def risk_profile_section(spec: ReportSpec) -> Section:
     # every patient ranked by the predicted absolute risk of any event of interest
     # at the last horizon (the sum of the organs' cumulative incidences)
     risk_all = absolute_risks(csc, spec.data, [horizon])
+    if not all(m.converged_ for m in csc.models_.values()) or not all(
+        np.isfinite(r).all() for r in risk_all.values()
+    ):
+        bad = [spec.label(c) for c, m in csc.models_.items() if not m.converged_]
+        raise ValueError(
+            "the cause-specific models did not all converge"
+            + (f" ({', '.join(bad)})" if bad else "")
+            + ", so predicted risks would be meaningless."
+        )
     any_event = pd.Series(sum(risk_all[o][0] for o in spec.organs), index=spec.data.index)
     ranks = any_event.sort_values(kind="stable")
     picks = {

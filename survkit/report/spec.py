@@ -58,12 +58,27 @@ class ReportSpec:
 
     @property
     def outcome(self) -> str:
-        """'relapse' for site-specific relapse, 'event' otherwise."""
-        return "relapse" if self.organ_data else "event"
+        """'relapse' for organs; the name of the one event of interest; else 'event'."""
+        if self.organ_data:
+            return "relapse"
+        return self.label(self.organs[0]) if len(self.organs) == 1 else "event"
+
+    @property
+    def per_kind(self) -> str:
+        """' per organ' / ' per event type', or '' with a single event of interest."""
+        return f" per {self.kind}" if self.organ_data or len(self.organs) > 1 else ""
+
+    def event_name(self, code: object) -> str:
+        """'brain relapse' for an organ, else the event's name."""
+        return f"{self.label(code)} relapse" if self.organ_data else self.label(code)
+
+    def time(self, t: float) -> str:
+        """A time in the data's unit without spurious decimals: 2.47, 538, 3387."""
+        return f"{t:.0f}" if abs(t) >= 100 else f"{t:.3g}"
 
     def at(self, t: float) -> str:
-        """A time with its unit, without spurious decimals: '5 years'."""
-        return f"{t:g} {self.time_unit}"
+        """A time with its unit: '5 years', '538 days'."""
+        return f"{self.time(t)} {self.time_unit}"
 
     @property
     def formula(self) -> str:
