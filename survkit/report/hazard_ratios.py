@@ -56,26 +56,39 @@ def hazard_ratio_section(spec: ReportSpec):
             + "); hazard ratios cannot be estimated. A larger cohort is needed."
         )
     table = fits.table
+    spec.checks["hazard_ratios"] = [
+        {
+            "site": str(r.site),
+            "model": r.model,
+            "covariate": r.covariate,
+            "coef": float(r.coef),
+            "se": float(r.se),
+            "p": float(r.p),
+            "p_adj": float(r.p_adj),
+        }
+        for r in table.itertuples()
+    ]
     cs = table[(table["model"] == "cause_specific") & (table["p_adj"] < spec.alpha)]
     bullets = []
     for r in cs.itertuples():
         cov = spec.design.of_column(r.covariate)
         direction = "raises" if r.HR > 1 else "lowers"
+        where_site = f"{spec.label(r.site)}: " if spec.per_kind else ""
         bullets.append(
-            f"{spec.label(r.site)}: {cov.effect_words(direction)} the {spec.outcome} hazard "
-            if spec.per_kind
-            else f"{cov.effect_words(direction)} the {spec.outcome} hazard "
+            f"{where_site}{cov.effect_words(direction)} the {spec.outcome} hazard "
             f"({hr_text(r.HR, r.lower, r.upper)}, BH-adjusted p = {r.p_adj:.2g})."
         )
     n_tests = int((table["model"] == "cause_specific").sum())
-    where = f"in that {spec.kind}" if spec.organ_data else ("of that type" if spec.per_kind else "")
+    where = (
+        f" in that {spec.kind}" if spec.organ_data else (" of that type" if spec.per_kind else "")
+    )
     one_per = f"one per {spec.kind}, " if spec.per_kind else ""
     family = f"{spec.kind} x covariate" if spec.per_kind else "covariate"
     paras = [
         f"Cause-specific Cox models (CS; {one_per}other first events censored) give "
-        f"the hazard ratio (HR): how a factor shifts the rate of {spec.outcome} {where} among "
+        f"the hazard ratio (HR): how a factor shifts the rate of {spec.outcome}{where} among "
         "patients still free of any event. Fine-Gray models (FG) give the subdistribution "
-        f"hazard ratio (sHR): its effect on the cumulative incidence of {spec.outcome} {where}. "
+        f"hazard ratio (sHR): its effect on the cumulative incidence of {spec.outcome}{where}. "
         f"Benjamini-Hochberg (BH) adjusted p-values control the false discovery rate at "
         f"{spec.alpha:g} across the {n_tests} {family} tests of each model; an "
         f"effect is called clear when its BH-adjusted p < {spec.alpha:g}. Each contrast names "
@@ -164,7 +177,8 @@ def heterogeneity_section(spec: ReportSpec, fits) -> Section:
             if up:
                 words.append(f"{cov.effect_words('raises')} the hazard in {', '.join(up)}")
             if down:
-                words.append(f"{cov.effect_words('lowers')} it in {', '.join(down)}")
+                obj = "it" if up else "the hazard"
+                words.append(f"{cov.effect_words('lowers')} {obj} in {', '.join(down)}")
         detail = (
             " " + "; ".join(words) + " (organs whose own 95% CI excludes 1)."
             if words

@@ -97,7 +97,11 @@ def incidence_section(spec: ReportSpec) -> Section:
             f"{names[r.cause]} {100 * r.cif:.1f}% ({100 * r.lower:.1f}-{100 * r.upper:.1f})"
             for r in at_last.itertuples()
         ]
-        first = "first relapse" if spec.organ_data else "each event of interest"
+        first = (
+            "first relapse"
+            if spec.organ_data
+            else (spec.outcome if len(spec.organs) == 1 else "each event of interest")
+        )
         paras.append(
             f"Estimated cumulative incidence of {first} by {spec.at(last)}: "
             + "; ".join(parts)

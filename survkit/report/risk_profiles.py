@@ -164,6 +164,11 @@ def risk_profile_section(spec: ReportSpec) -> Section:
     spec.checks["risk_profile_any_event"] = {k: float(any_event[i]) for k, i in picks.items()}
     fig = _figure(spec, csc, examples, picks, causes, horizon)
     used = spec.bootstrap_replicates - failed
+    what = (
+        f"first {spec.outcome} in each {spec.kind} (and of the competing events)"
+        if spec.organ_data
+        else "each first event"
+    )
     boot = (
         f"95% intervals: percentile bootstrap over {used} resamples of the patients "
         f"(seed {spec.seed}; a modest number so the report stays fast: the limits are rough)"
@@ -175,8 +180,8 @@ def risk_profile_section(spec: ReportSpec) -> Section:
     return Section(
         "Individual risk profiles",
         [
-            f"Predicted cumulative incidence of first {spec.outcome} of each {spec.kind} (and of "
-            f"the competing events) for three patients of this cohort: those at the 10th, 50th "
+            f"Predicted cumulative incidence of {what} for three patients of this cohort: "
+            "those at the 10th, 50th "
             f"and 90th percentile of the predicted absolute risk of any {spec.outcome} by "
             f"{spec.at(horizon)}, from cause-specific Cox models combined by the Aalen-Johansen "
             "formula (as riskRegression's predictRisk). " + boot,
