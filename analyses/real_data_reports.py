@@ -132,7 +132,7 @@ def compare_with_r(name: str, checks: dict) -> pd.DataFrame:
     for model, key in (("cause_specific", "coxph"), ("fine_gray", "crr")):
         ours = hr[(hr["site"] == "1") & (hr["model"] == model)]
         ref = pd.DataFrame({"coef": r[key]["coef"], "se": r[key]["se"]}, index=r[key]["names"])
-        ours = ours.set_index([_r_name(c, setup["r_terms"]) for c in ours["covariate"]])
+        ours = ours.set_index(pd.Index([_r_name(c, setup["r_terms"]) for c in ours["covariate"]]))
         if set(ours.index) != set(ref.index):
             rows.append((f"{key} names {sorted(ours.index)} vs {sorted(ref.index)}", np.inf, 0))
             continue

@@ -5,14 +5,16 @@ the Cox partial likelihood is profiled over tau. The profile is a step
 function of tau: it changes only where tau crosses an event time of the cause
 (between two event times the risk sets and the split are the same). So it is
 computed exactly, not interpolated: first on a coarse grid (the quantiles of
-the event times, so every period keeps events), then, with ``refine=True``,
-at every distinct event time in the region the coarse profile cannot rule out
-(between the coarse points just outside the cut-off), capped at
-``max_refined`` evenly spaced event times. The estimate is the event time
-with the largest log-likelihood; the interval is the span of event times
-whose profile log-likelihood is within the chi-square(1) cut-off of it
-(tau in [lower, upper]). A change point is not a regular parameter, so that
-interval is an approximation (documented as such in the report); the
+the event times, so every period keeps events); then, with ``refine=True``,
+every distinct event time in the region the coarse profile cannot rule out
+(between the coarse points just outside the cut-off) is scored by a fast
+profile (the other covariates' coefficients held at the best coarse fit; see
+``change_point_bootstrap``) and the ``max_refined`` best are fitted exactly.
+The estimate is the candidate with the largest exact log-likelihood. With
+``interval="profile"`` the interval is the span of the candidates whose
+profile log-likelihood is within the chi-square(1) cut-off of it; with
+``interval="bootstrap"`` (the default) a percentile bootstrap. A change
+point is not a regular parameter, so either interval is approximate; the
 per-period hazard ratios at the estimate are exact Cox estimates given the
 cut.
 """
@@ -27,7 +29,7 @@ from scipy import stats
 
 from ..data.design import build_design
 from ..data.validation import check_choice, check_columns, encode_events
-from .change_point_bootstrap import bootstrap_change_point
+from .change_point_bootstrap import bootstrap_change_point, default_beta, fast_profile
 from .time_varying import TimeVaryingEffect, time_varying_effect
 
 __all__ = ["ChangePoint", "estimate_change_point"]
@@ -61,7 +63,7 @@ def estimate_change_point(
     n_candidates: int = 17,
     conf_level: float = 0.95,
     refine: bool = True,
-    max_refined: int = 60,
+    max_refined: int = 5,
     interval: str = "bootstrap",
     bootstrap_replicates: int = 200,
     seed: int = 1,
@@ -92,8 +94,8 @@ def estimate_change_point(
     candidates = np.asarray(candidates, dtype=float)
     if candidates.size == 0:
         raise ValueError("candidates is empty; pass at least one change point.")
-    if int(max_refined) != max_refined or max_refined < 2:
-        raise ValueError(f"max_refined={max_refined!r} must be an integer of at least 2.")
+    if int(max_refined) != max_refined or max_refined < 1:
+        raise ValueError(f"max_refined={max_refined!r} must be a positive integer.")
 
     def profile_at(taus) -> dict:
         return {
@@ -123,11 +125,21 @@ def estimate_change_point(
         hi = coarse[min(keep.max() + 1, len(coarse) - 1)]
         region = np.unique(event_times[(event_times >= lo) & (event_times <= hi)])
         region = region[(region > event_times.min()) & (region < event_times.max())]
-        if region.size > max_refined:
-            region = region[
-                np.unique(np.linspace(0, region.size - 1, max_refined).round().astype(int))
-            ]
-        fits.update(profile_at([t for t in region if float(t) not in fits]))
+        if region.size:
+            # every event time of the region by the fast profile (other coefficients held
+            # at the best coarse fit), then exact fits at its best max_refined times
+            best_coarse = fits[float(coarse[int(np.argmax(ll))])]
+            x = df[covariate].to_numpy(float)
+            fast = fast_profile(
+                df[duration_col].to_numpy(float),
+                status,
+                x,
+                _offset(df, best_coarse, formula),
+                region,
+                default_beta(x),
+            )
+            top = region[np.argsort(-fast, kind="stable")[:max_refined]]
+            fits.update(profile_at([t for t in top if float(t) not in fits]))
     candidates = np.array(sorted(fits))
     loglik = np.array([fits[t].model.log_likelihood_ for t in candidates])
     best = int(np.argmax(loglik))

@@ -22,7 +22,13 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["bootstrap_change_point", "fast_profile"]
+__all__ = ["bootstrap_change_point", "default_beta", "fast_profile"]
+
+
+def default_beta(x) -> np.ndarray:
+    """Grid of the period coefficients: log-HR per SD of x within +-4, 61 values."""
+    scale = float(np.std(np.asarray(x, float))) or 1.0
+    return np.linspace(-4.0, 4.0, 61) / scale
 
 
 def _event_contributions(time, event, x, offset, beta) -> tuple[np.ndarray, np.ndarray]:
@@ -77,8 +83,7 @@ def bootstrap_change_point(
     if int(replicates) != replicates or replicates < 20:
         raise ValueError(f"replicates={replicates!r} must be an integer of at least 20.")
     if beta is None:
-        scale = float(np.std(x)) or 1.0
-        beta = np.linspace(-4.0, 4.0, 61) / scale  # log-HR per SD of x within +-4
+        beta = default_beta(x)
     lo, hi = candidate_range
     rng = np.random.default_rng(seed)
     n = len(time)

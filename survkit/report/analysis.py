@@ -184,6 +184,7 @@ def build_report(spec: ReportSpec, progress: Callable[[str], None] | None = None
             lambda: [heterogeneity_section(spec, fits)],
             spec,
         )
+    if fits is not None:
         note("time-varying effects")
         sections += _guarded(
             "Effects that change over time", lambda: [time_varying_section(spec, fits)], spec

@@ -12,6 +12,8 @@ from .content import Figure, Section, Table
 from .spec import ReportSpec, hr_text
 
 CHANGE_POINT_REPLICATES = 100
+CHANGE_POINT_TERMS = 4  # at most this many flagged effects get a change point (speed)
+CHANGE_POINT_GRID = 9  # exact fits on the coarse grid of event-time quantiles
 
 
 def ph_table(spec: ReportSpec, fits) -> pd.DataFrame:
@@ -44,8 +46,17 @@ def ph_table(spec: ReportSpec, fits) -> pd.DataFrame:
 def time_varying_section(spec: ReportSpec, fits) -> Section:
     zph_table = ph_table(spec, fits)
     flagged = zph_table[(zph_table["p_adj"] < spec.alpha) & (zph_table["column"] != "GLOBAL")]
+    flagged = flagged.sort_values("p_adj", kind="stable")
     effects, figures, bullets, found = [], [], [], []
-    for r in flagged.itertuples():
+    rest = flagged.iloc[CHANGE_POINT_TERMS:]
+    if len(rest):
+        bullets.append(
+            f"Also not proportional (PH test p_adj < {spec.alpha:g}); change points are "
+            f"estimated only for the {CHANGE_POINT_TERMS} clearest: "
+            + "; ".join(f"{spec.label(r.site)} - {r.term}" for r in rest.itertuples())
+            + "."
+        )
+    for r in flagged.iloc[:CHANGE_POINT_TERMS].itertuples():
         site, column = r.site, r.column
         others = [c for c in spec.columns if c != column]
         try:
@@ -58,6 +69,7 @@ def time_varying_section(spec: ReportSpec, fits) -> Section:
                 cause=site,
                 censor_value=spec.censor_value,
                 bootstrap_replicates=CHANGE_POINT_REPLICATES,
+                n_candidates=CHANGE_POINT_GRID,
                 seed=spec.seed,
             )
         except ValueError as exc:
@@ -147,9 +159,11 @@ def time_varying_section(spec: ReportSpec, fits) -> Section:
         f"BH adjusted across {spec.kind}s and covariates. Where one does, a single change point "
         "is placed by profile likelihood and the hazard ratio is estimated before and after it. "
         "The profile likelihood is a step function of the change point (it changes only at "
-        "event times), so it is computed at the event times themselves (a coarse grid of event-"
-        "time quantiles, then every event time in the region the grid cannot rule out, at most "
-        "60). It is jagged, so a chi-square cut-off often keeps one event time alone; the "
+        "event times), so it is computed at the event times themselves: exactly on a coarse grid "
+        f"of {CHANGE_POINT_GRID} event-time quantiles, then every event time in the region the "
+        "grid cannot rule out is scored with the other coefficients held fixed and the best "
+        "five are fitted exactly. "
+        "The profile is jagged, so a chi-square cut-off often keeps one event time alone; the "
         f"interval is instead a percentile bootstrap ({CHANGE_POINT_REPLICATES} resamples of "
         f"the patients, seed {spec.seed}), re-estimating the change point over every event "
         "time in each resample with the other covariates' coefficients held at their "
