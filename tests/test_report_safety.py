@@ -7,8 +7,8 @@ import subprocess
 import sys
 import textwrap
 import time
-from pathlib import Path
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -16,8 +16,6 @@ from survkit.cli import main
 from survkit.report import write_atomically
 from survkit.report.content import Report, Section, Table
 from survkit.report.destination import MARKER
-
-import pandas as pd
 
 
 def _report(text="first", extra_table=False):
@@ -29,7 +27,7 @@ def test_user_files_in_a_non_report_folder_survive(tmp_path):
     out = tmp_path / "mine"
     out.mkdir()
     (out / "thesis.docx").write_text("precious")
-    with pytest.raises(ValueError, match="not a survkit report.*--force"):
+    with pytest.raises(ValueError, match=r"not a survkit report.*--force"):
         write_atomically(_report(), out)
     assert os.listdir(out) == ["thesis.docx"]
     # with force: the report's files are added, the user's file is untouched
@@ -46,7 +44,7 @@ def test_force_never_overwrites_a_user_file_of_the_same_name(tmp_path):
     out = tmp_path / "mine"
     out.mkdir()
     (out / "report.html").write_text("my own page")
-    with pytest.raises(ValueError, match="would overwrite.*report.html"):
+    with pytest.raises(ValueError, match=r"would overwrite.*report\.html"):
         write_atomically(_report(), out, force=True)
     assert (out / "report.html").read_text() == "my own page"
     assert not (out / MARKER).exists()

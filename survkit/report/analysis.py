@@ -164,7 +164,7 @@ def build_report(spec: ReportSpec, progress: Callable[[str], None] | None = None
     sections.append(cohort_section(spec, raw))
     note("incidence")
     sections += _guarded(
-        f"Cumulative incidence of {spec.outcome}{spec.per_kind}",
+        spec.incidence_title,
         lambda: [incidence_section(spec)],
         spec,
     )

@@ -114,7 +114,7 @@ def incidence_section(spec: ReportSpec) -> Section:
         "still at risk (event-free and under follow-up) below"
     )
     section = Section(
-        f"Cumulative incidence of {spec.outcome}{spec.per_kind}",
+        spec.incidence_title,
         paras,
         tables=[
             Table("cumulative_incidence", table, "Cumulative incidence at the horizons", digits=3)

@@ -68,6 +68,13 @@ class ReportSpec:
         """' per organ' / ' per event type', or '' with a single event of interest."""
         return f" per {self.kind}" if self.organ_data or len(self.organs) > 1 else ""
 
+    @property
+    def incidence_title(self) -> str:
+        """'Cumulative incidence of relapse per organ', '... of relapse', '... per event type'."""
+        if not self.organ_data and len(self.organs) > 1:
+            return "Cumulative incidence per event type"
+        return f"Cumulative incidence of {self.outcome}{self.per_kind}"
+
     def event_name(self, code: object) -> str:
         """'brain relapse' for an organ, else the event's name."""
         return f"{self.label(code)} relapse" if self.organ_data else self.label(code)
