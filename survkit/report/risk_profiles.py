@@ -23,22 +23,31 @@ def absolute_risks(csc: CauseSpecificCox, df: pd.DataFrame, times, chunk: int = 
     """
     times = np.asarray(times, dtype=float)
     models = csc.models_
-    first = next(iter(models.values()))
-    grid = first.baseline_cumulative_hazard_.index.to_numpy()
+    # the grid: every time some cause's baseline jumps (event times), up to the last time;
+    # between them nothing changes, so censoring-only times are left out (speed)
+    jumps = []
+    for m in models.values():
+        table = m.baseline_cumulative_hazard_
+        up = np.diff(table.iloc[:, 0].to_numpy(), prepend=0.0) > 0
+        jumps.append(table.index.to_numpy()[up])
+    grid = np.unique(np.concatenate(jumps))
     grid = grid[grid <= times.max()]
-    d0 = {k: np.diff(_baseline_at(m, grid), prepend=0.0) for k, m in models.items()}
-    rel = {k: m.predict_partial_hazard(df).to_numpy() for k, m in models.items()}
+    keys = list(models)
+    if grid.size == 0:  # every time before the first event: no risk yet
+        return {k: np.zeros((len(times), len(df))) for k in keys}
+    D0 = np.column_stack([np.diff(_baseline_at(models[k], grid), prepend=0.0) for k in keys])
+    R = np.vstack([models[k].predict_partial_hazard(df).to_numpy() for k in keys])
     idx = np.searchsorted(grid, times, side="right") - 1
-    out = {k: np.zeros((len(times), len(df))) for k in models}
+    # W[h, j] = 1 for grid times up to horizon h: F_k(h) = r_k * sum_j W[h, j] dH0_k(j) S(j-)
+    W = (np.arange(len(grid))[None, :] <= idx[:, None]).astype(float)
+    out = {k: np.zeros((len(times), len(df))) for k in keys}
     for start in range(0, len(df), chunk):
         cols = slice(start, start + chunk)
-        inc = {k: d0[k][:, None] * rel[k][None, cols] for k in models}
-        total = sum(inc.values())
+        total = D0 @ R[:, cols]  # (grid, rows): all causes' hazard increments
         surv = np.cumprod(1.0 - total, axis=0)
         before = np.vstack([np.ones((1, total.shape[1])), surv[:-1]])
-        for k in models:
-            F = np.cumsum(before * inc[k], axis=0)
-            out[k][:, cols] = np.where(idx[:, None] >= 0, F[np.maximum(idx, 0)], 0.0)
+        for j, k in enumerate(keys):
+            out[k][:, cols] = (W * D0[:, j][None, :]) @ before * R[j, cols][None, :]
     return out
 
 
