@@ -131,7 +131,7 @@ def _gray_table(spec: ReportSpec, names: dict) -> Table:
     tests = gray_test(
         spec.df, spec.duration_col, spec.event_col, spec.group_col, censor_value=spec.censor_value
     )
-    tests = tests[tests.index.isin(list(names))]
+    tests = tests.loc[[c for c in names if c in tests.index]]  # the figure's order
     tests.index = pd.Index([names[c] for c in tests.index], name="event")
     return Table("gray_test", tests, f"Gray's test: equal incidence across {spec.group_col}")
 
@@ -148,11 +148,26 @@ def _by_group_figure(spec: ReportSpec, names: dict) -> Figure:
         cause=lambda d: d["cause"].map(names),
         group=lambda d: [f"{spec.group_col} = {g}" for g in d["group"]],
     )
-    fig = plot_cumulative_incidence(by_group, causes=[names[o] for o in spec.organs])
-    for ax in fig.axes:
+    from matplotlib.figure import Figure as MplFigure
+
+    # one panel per event of interest, two panels a row so the text stays readable
+    causes = [names[o] for o in spec.organs]
+    ncols = min(2, len(causes))
+    nrows = -(-len(causes) // ncols)
+    fig = MplFigure(figsize=(5 * ncols, 3.6 * nrows), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False, sharey=True).ravel()
+    for ax, cause in zip(axes, causes, strict=False):
+        one = by_group[by_group["cause"] == cause].assign(cause=cause)
+        plot_cumulative_incidence(one, causes=[cause], ax=ax)
+        ax.set_title(cause)
         ax.set_xlabel(f"time ({spec.time_unit})")
+        ax.set_ylabel("cumulative incidence")
         ax.set_xlim(left=0)
-    fig.axes[0].legend(frameon=False, title=None, fontsize=8)
+        # legend entries read "cause, group": keep the group only
+        handles, labels = ax.get_legend_handles_labels()
+        ax.legend(handles, [lab.split(", ", 1)[-1] for lab in labels], frameon=False, fontsize=8)
+    for ax in axes[len(causes) :]:
+        ax.set_visible(False)
     return Figure(
         "cumulative_incidence_by_group",
         fig,
