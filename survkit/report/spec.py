@@ -61,7 +61,11 @@ class ReportSpec:
         """'relapse' for organs; the name of the one event of interest; else 'event'."""
         if self.organ_data:
             return "relapse"
-        return self.label(self.organs[0]) if len(self.organs) == 1 else "event"
+        if len(self.organs) > 1:
+            return "event"
+        code = self.organs[0]
+        # a bare number reads badly in a sentence ("incidence of 1"): "event 1"
+        return self.label(code) if code in self.labels or isinstance(code, str) else f"event {code}"
 
     @property
     def per_kind(self) -> str:
