@@ -18,9 +18,9 @@ META$script <- "analyses/data/make_data.R"
 DATA <- file.path("analyses", "data")     # write_data() writes here (not tests/reference/data)
 
 # Competing first events: 1 = the event of interest, 2 = death without it, 0 = censored.
-# rotterdam: relapse (recur) at rtime; otherwise death at dtime (the vignette
-# "compete" of survival notes 43 deaths after a censored relapse time; we use
-# dtime for them, i.e. death as the first observed event).
+# rotterdam: relapse (recur) at rtime; otherwise death (or censoring) at dtime.
+# 43 of the 195 deaths without a recorded relapse come after the last relapse
+# follow-up (rtime < dtime); we take death at dtime as their first event.
 rt <- survival::rotterdam
 rot <- data.frame(
   pid = rt$pid,
