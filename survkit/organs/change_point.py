@@ -156,6 +156,7 @@ def estimate_change_point(
             replicates=bootstrap_replicates,
             seed=seed,
             conf_level=conf_level,
+            beta=_local_beta(effect),
         )
     profile = pd.DataFrame({"candidate": candidates, "loglik": loglik})
     return ChangePoint(
@@ -168,6 +169,16 @@ def estimate_change_point(
         effect=effect,
         interval=interval,
     )
+
+
+def _local_beta(effect: TimeVaryingEffect, width: float = 6.0, size: int = 41) -> np.ndarray:
+    """Grid of period coefficients around the fitted ones (+- ``width`` SEs): resamples'
+    coefficients lie there, and a local grid is finer and cheaper than a global one."""
+    per = effect.periods
+    se = float(np.nanmax(per["se"].to_numpy())) if np.isfinite(per["se"]).any() else 1.0
+    lo = float(per["coef"].min()) - width * se
+    hi = float(per["coef"].max()) + width * se
+    return np.linspace(lo, hi, size)
 
 
 def _offset(df: pd.DataFrame, effect: TimeVaryingEffect, formula) -> np.ndarray:
