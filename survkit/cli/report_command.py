@@ -183,9 +183,17 @@ def report(
             progress=progress,
         )
     else:
-        extra = [o for o, v in (("--label", labels), ("--competing", competing)) if v]
+        given = (
+            ("--label", labels),
+            ("--competing", competing),
+            ("--reference", references),
+            ("--sites", sites),
+        )
+        extra = [o for o, v in given if v]
         if extra:
-            raise click.UsageError(f"{', '.join(extra)} apply to --data only.")
+            raise click.UsageError(
+                f"{', '.join(extra)}: only with --data (a scenario names its own events)."
+            )
         check_memory(n or DEFAULT_N, "report")
         name = scenario or DEFAULT_SCENARIO
         named_scenario(name)
