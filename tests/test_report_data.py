@@ -73,6 +73,8 @@ def test_reference_levels_are_stated_and_chosen_one_way():
     assert code_covariates(df, ["text"], {"text": "c"}).of_term("text")[0].reference == "c"
     with pytest.raises(ValueError, match="reference level 'q' of 'text' does not occur"):
         code_covariates(df, ["text"], {"text": "q"})
+    with pytest.raises(ValueError, match=r"reference levels given for \['nope'\]"):
+        code_covariates(df, ["text"], {"nope": "a"})
     with pytest.raises(ValueError, match="'log\\(num\\)' is not a column"):
         code_covariates(df, ["log(num)"])
 

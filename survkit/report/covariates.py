@@ -120,6 +120,15 @@ def code_covariates(
 ) -> CovariateDesign:
     """Code ``terms`` (columns or ``C(column)``) as numeric model columns."""
     reference = dict(reference or {})
+    named = {
+        (m.group(1) if (m := _CATEGORICAL.match(str(t).strip())) else str(t).strip()) for t in terms
+    }
+    unused = [c for c in reference if c not in named]
+    if unused:
+        raise ValueError(
+            f"reference levels given for {unused}, which are not covariates of the report "
+            f"(covariates: {sorted(named)}); name a covariate's column, e.g. size=<=20."
+        )
     data = df.copy()
     covariates: list[Covariate] = []
     for raw in terms:
