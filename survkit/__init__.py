@@ -9,6 +9,10 @@ from .models.coxph import CoxPH
 from .models.fine_gray import FineGray
 from .nonparametric.aalen_johansen import aalen_johansen
 from .nonparametric.gray_test import gray_test
+from .nonparametric.kaplan_meier import kaplan_meier
+from .nonparametric.logrank import logrank_test
+from .nonparametric.nelson_aalen import nelson_aalen
+from .nonparametric.survival_summary import restricted_mean_survival, survival_quantiles
 from .organs.change_point import estimate_change_point
 from .organs.site_models import fit_sites
 from .organs.stacked import fit_stacked, stack_causes
@@ -30,10 +34,15 @@ __all__ = [
     "fit_smooth_effect",
     "fit_stacked",
     "gray_test",
+    "kaplan_meier",
+    "logrank_test",
+    "nelson_aalen",
     "plot_cumulative_incidence",
     "plot_forest",
     "plot_schoenfeld",
+    "restricted_mean_survival",
     "split_episodes",
     "stack_causes",
+    "survival_quantiles",
     "time_varying_effect",
 ]

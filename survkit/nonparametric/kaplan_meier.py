@@ -77,9 +77,11 @@ def km_curve(gt: GroupTable, robust: bool) -> dict:
     n, d = gt.n_risk, gt.n_event
     with np.errstate(divide="ignore", invalid="ignore"):
         surv = np.cumprod(np.where(n > 0, 1.0 - d / n, 1.0))
-        # Greenwood terms; R sets a term to 0 where n == d (the curve is 0 there)
-        greenwood = np.where((n - d) > 0, d / (n * (n - d)), 0.0)
+        # Greenwood terms; where n == d the curve drops to 0 and, as in R, the
+        # variance of log S becomes infinite (the standard error of S is then NaN)
+        greenwood = np.where(d > 0, d / (n * (n - d)), 0.0)
         if robust:
+            greenwood = np.where((n - d) > 0, greenwood, 0.0)
             event_term = np.where((n - d) > 0, 1.0 / (n - d), 0.0)
             var_s = surv**2 * jackknife_variance(gt, greenwood, event_term)
             std_err = np.sqrt(np.maximum(var_s, 0.0))
@@ -147,6 +149,14 @@ def kaplan_meier(
     )
     out["lower"] = lower
     out["upper"] = upper
+    return finish_before_first(out)
+
+
+def finish_before_first(out: pd.DataFrame) -> pd.DataFrame:
+    """Before a group's first time the curve is 1 with limits 1 (summary.survfit)."""
+    if "_before" in out.columns:
+        before = out.pop("_before").to_numpy(dtype=bool)
+        out.loc[before, ["lower", "upper"]] = 1.0
     return out
 
 
@@ -159,7 +169,7 @@ def at_times(gt: GroupTable, cols: dict, times: np.ndarray, start_values: dict) 
     idx = np.searchsorted(t, times, side="right") - 1  # last distinct time <= each time
     nxt = np.searchsorted(t, times, side="left")  # first distinct time >= each time
     beyond = times > t[-1]
-    out = {"time": times}
+    out = {"time": times, "_before": idx < 0}
     # number at risk at the time: that of the next distinct time (0 beyond the end)
     n_risk = np.where(beyond, 0.0, cols["n_risk"][np.clip(nxt, 0, len(t) - 1)])
     if gt.row_entry is not None:

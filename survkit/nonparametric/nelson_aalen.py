@@ -2,7 +2,7 @@
 
 ctype = 1: H(t) = sum d/n, variance sum d/n^2 (R's ``std.chaz``).
 ctype = 2 (Fleming-Harrington tie correction): m tied event rows with total
-weight d add sum_{k<m} (d/m)/(n - k d/m), variance sum (d/m)^2/(n - k d/m)^2,
+weight d add sum_{k<m} (d/m)/(n - k d/m), variance sum (d/m)/(n - k d/m)^2,
 R's mean-weight rule. With non-integer case weights R uses the robust
 (infinitesimal-jackknife) variance; that is implemented for ctype = 1.
 
@@ -17,7 +17,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .kaplan_meier import at_times, check_conf, check_eval_times, survival_confint
+from .kaplan_meier import (
+    at_times,
+    check_conf,
+    check_eval_times,
+    finish_before_first,
+    survival_confint,
+)
 from .survival_table import GroupTable, jackknife_variance, read_survival_table
 
 __all__ = ["nelson_aalen"]
@@ -37,7 +43,7 @@ def _increments(gt: GroupTable, ctype: int) -> tuple[np.ndarray, np.ndarray]:
         mean_w = d[j] / m[j]
         denom = n[j] - np.arange(m[j]) * mean_w
         inc[j] = np.sum(mean_w / denom)
-        var[j] = np.sum((mean_w / denom) ** 2)
+        var[j] = np.sum(mean_w / denom**2)
     return inc, var
 
 
@@ -107,4 +113,4 @@ def nelson_aalen(
     lower, upper = survival_confint(s, out["std_err"].to_numpy() * s, conf_level, conf_type)
     out["lower"] = lower
     out["upper"] = upper
-    return out
+    return finish_before_first(out)
