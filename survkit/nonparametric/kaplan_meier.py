@@ -139,11 +139,8 @@ def kaplan_meier(
             cols = at_times(
                 gt, cols, eval_times, {"survival": 1.0, "std_err": 0.0, "std_err_log": 0.0}
             )
-        piece = pd.DataFrame(cols)
-        if table.has_group:
-            piece.insert(0, "group", [gt.label] * len(piece))
-        pieces.append(piece)
-    out = pd.concat(pieces, ignore_index=True)
+        pieces.append(cols)
+    out = tidy_frame(pieces, table)
     lower, upper = survival_confint(
         out["survival"].to_numpy(), out["std_err"].to_numpy(), conf_level, conf_type
     )
@@ -157,6 +154,17 @@ def finish_before_first(out: pd.DataFrame) -> pd.DataFrame:
     if "_before" in out.columns:
         before = out.pop("_before").to_numpy(dtype=bool)
         out.loc[before, ["lower", "upper"]] = 1.0
+    return out
+
+
+def tidy_frame(pieces: list[dict], table) -> pd.DataFrame:
+    """One DataFrame from per-group column dicts, with a ``group`` column when grouped."""
+    cols = {name: np.concatenate([p[name] for p in pieces]) for name in pieces[0]}
+    out = pd.DataFrame(cols)
+    if table.has_group:
+        sizes = [len(p["time"]) for p in pieces]
+        labels = pd.Series([gt.label for gt in table.groups])
+        out.insert(0, "group", labels.repeat(sizes).to_numpy())
     return out
 
 

@@ -9,7 +9,9 @@ of the stratum, left-continuous):
 
 O, E and V are summed over strata; the statistic is (O - E)' V^- (O - E) over
 the groups with E > 0, dropping the first of them (R's choice of generalised
-inverse), on that many minus one degrees of freedom. This is not the Cox
+inverse), on that many minus one degrees of freedom. Where that variance is
+singular (degenerate data, where R's ``solve`` stops) the Moore-Penrose
+inverse is used and the degrees of freedom are its rank. This is not the Cox
 score test: with tied event times the Cox score test (Efron or Breslow)
 uses a different variance (e.g. 2.186 vs 2.147 on the Rossi data).
 """
@@ -30,8 +32,8 @@ from ..data.validation import (
     check_dataframe,
     check_finite_numeric,
     check_times,
-    encode_events,
 )
+from .survival_table import event_indicator
 
 __all__ = ["LogrankResult", "logrank_test"]
 
@@ -134,8 +136,7 @@ def logrank_test(
         raise ValueError(f"rho={rho!r} must be a finite number >= 0 (0 = log-rank).")
     time = check_finite_numeric(df[duration_col], duration_col)
     check_times(time, duration_col)
-    coding = encode_events(df[event_col], event_col, cause=True, censor_value=censor_value)
-    event = (coding.cause_index > 0).astype(np.int64)
+    event = event_indicator(df[event_col], event_col, censor_value).astype(np.int64)
     group, labels = group_codes(df, group_col, "group")
     if len(labels) < 2:
         raise ValueError(
@@ -165,8 +166,16 @@ def logrank_test(
     else:
         keep = used[1:]
         diff = (o - e)[keep]
-        statistic = float(diff @ np.linalg.solve(var[np.ix_(keep, keep)], diff))
-        dof = int(used.size - 1)
+        sub = var[np.ix_(keep, keep)]
+        scale = float(np.abs(sub).max()) if sub.size else 0.0
+        rank = int(np.linalg.matrix_rank(sub, tol=1e-10 * scale)) if scale > 0 else 0
+        if rank == keep.size:
+            statistic = float(diff @ np.linalg.solve(sub, diff))
+        else:
+            # degenerate data (e.g. a group whose every death empties the risk
+            # set): R's solve() stops; use the generalised inverse on its rank
+            statistic = float(diff @ np.linalg.pinv(sub, rcond=1e-10) @ diff) if rank else 0.0
+        dof = rank
     p_value = float(stats.chi2.sf(statistic, dof)) if dof > 0 else float("nan")
     index = pd.Index(labels, name="group")
     with np.errstate(divide="ignore", invalid="ignore"):

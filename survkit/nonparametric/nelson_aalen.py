@@ -23,6 +23,7 @@ from .kaplan_meier import (
     check_eval_times,
     finish_before_first,
     survival_confint,
+    tidy_frame,
 )
 from .survival_table import GroupTable, jackknife_variance, read_survival_table
 
@@ -103,11 +104,8 @@ def nelson_aalen(
         }
         if eval_times is not None:
             cols = at_times(gt, cols, eval_times, {"cumhaz": 0.0, "std_err": 0.0, "survival": 1.0})
-        piece = pd.DataFrame(cols)
-        if table.has_group:
-            piece.insert(0, "group", [gt.label] * len(piece))
-        pieces.append(piece)
-    out = pd.concat(pieces, ignore_index=True)
+        pieces.append(cols)
+    out = tidy_frame(pieces, table)
     # the standard error of H is that of log S: R's "logse" limits
     s = out["survival"].to_numpy()
     lower, upper = survival_confint(s, out["std_err"].to_numpy() * s, conf_level, conf_type)

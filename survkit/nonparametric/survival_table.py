@@ -82,8 +82,7 @@ def read_survival_table(
     if entry_col is not None:
         entry = check_finite_numeric(df[entry_col], entry_col)
     check_times(stop, duration_col, entry, entry_col)
-    coding = encode_events(df[event_col], event_col, cause=True, censor_value=censor_value)
-    event = (coding.cause_index > 0).astype(np.float64)
+    event = event_indicator(df[event_col], event_col, censor_value).astype(np.float64)
     if weights_col is not None:
         weight = check_finite_numeric(df[weights_col], weights_col)
         check_weights(weight, weights_col)
@@ -119,6 +118,21 @@ def read_survival_table(
         integer_weights=bool(np.all(weight == np.floor(weight))),
         weighted=weights_col is not None,
     )
+
+
+def event_indicator(events: pd.Series, column: str, censor_value: object) -> np.ndarray:
+    """1 where a row has an event (any non-censoring code), else 0.
+
+    A 0/1 column with ``censor_value=0`` is read as an indicator, so data
+    without censoring (all 1) is accepted; any other coding goes through the
+    shared rules of ``encode_events``.
+    """
+    if censor_value is not None and not isinstance(censor_value, str) and censor_value == 0:
+        values = pd.unique(events)
+        if pd.Series(values).isin([0, 1]).all() and not events.isna().any():
+            return encode_events(events, column).status
+    coding = encode_events(events, column, cause=True, censor_value=censor_value)
+    return (coding.cause_index > 0).astype(np.int8)
 
 
 def _group_table(label, t, entry, e, w) -> GroupTable:
