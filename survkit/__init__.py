@@ -18,6 +18,8 @@ from .organs.site_models import fit_sites
 from .organs.stacked import fit_stacked, stack_causes
 from .organs.time_varying import detect_double_agents, fit_smooth_effect, time_varying_effect
 from .plots import plot_cumulative_incidence, plot_forest, plot_schoenfeld
+from .plots.at_risk import add_at_risk_counts
+from .plots.survival import plot_survival
 
 __all__ = [
     "CauseSpecificCox",
@@ -25,6 +27,7 @@ __all__ = [
     "FineGray",
     "__version__",
     "aalen_johansen",
+    "add_at_risk_counts",
     "cox_residuals",
     "cox_zph",
     "cox_zph_details",
@@ -40,6 +43,7 @@ __all__ = [
     "plot_cumulative_incidence",
     "plot_forest",
     "plot_schoenfeld",
+    "plot_survival",
     "restricted_mean_survival",
     "split_episodes",
     "stack_causes",
