@@ -43,6 +43,7 @@ class _StratumSums:
     cumhaz: np.ndarray  # H0 on the shifted risk scale
     cumvar: np.ndarray
     xbar: np.ndarray  # (len(time), p), cumulative
+    s0: np.ndarray  # risk-set sum of w e^{x'b} at each time (shifted scale)
 
 
 @dataclass
@@ -93,7 +94,7 @@ def _stratum_sums(stop, start, dead, w, risk, X, efron) -> _StratumSums:
     p = X.shape[1]
     u = np.unique(stop[dead])
     if u.size == 0:
-        return _StratumSums(np.zeros(0), np.zeros(0), np.zeros(0), np.zeros((0, p)))
+        return _StratumSums(np.zeros(0), np.zeros(0), np.zeros(0), np.zeros((0, p)), np.zeros(0))
     wr = w * risk
     both = _risk_set_sums(stop, start, np.column_stack([wr, wr[:, None] * X]), u)
     S0, S1 = both[:, 0], both[:, 1:]
@@ -125,7 +126,7 @@ def _stratum_sums(stop, start, dead, w, risk, X, efron) -> _StratumSums:
         xbar = np.column_stack(
             [np.bincount(kt, weights=wx[:, j], minlength=u.size) for j in range(p)]
         ).reshape(u.size, p)
-    return _StratumSums(u, np.cumsum(haz), np.cumsum(var), np.cumsum(xbar, axis=0))
+    return _StratumSums(u, np.cumsum(haz), np.cumsum(var), np.cumsum(xbar, axis=0), S0)
 
 
 def _confint(surv, se_log, conf_level, conf_type):

@@ -209,6 +209,51 @@ cx$rotterdam_efron <- cox_case("survfit_rotterdam", "rtime", "recur",
                                times = c(100, 365, 1000, 2000, 3650))
 stopifnot(cx$lung_weighted$robust, !cx$lung_intweights$robust)
 
-write_results(list(kaplan_meier = km, nelson_aalen = na, survdiff = sdf, coxph = cx), "survfit",
+# ------------------------------------------- CSC absolute risks with se = TRUE
+# csc_synth: continuous times (no ties), two causes, written with write_data.
+set.seed(1313)
+ncs <- 300
+cs <- data.frame(id = seq_len(ncs), x1 = round(rnorm(ncs), 4), x2 = rbinom(ncs, 1, 0.4))
+t1 <- rexp(ncs, 0.3 * exp(0.6 * cs$x1 - 0.4 * cs$x2))
+t2 <- rexp(ncs, 0.2 * exp(-0.3 * cs$x1 + 0.5 * cs$x2))
+cz <- runif(ncs, 0, 5)
+cs$time <- round(pmin(t1, t2, cz), 6)
+cs$event <- ifelse(cs$time == round(cz, 6), 0L, ifelse(t1 < t2, 1L, 2L))
+stopifnot(!anyDuplicated(cs$time))
+csc_synth <- write_data(cs, "survfit_csc_synth")
+mgus2_ref <- read.csv(file.path(DATA, "mgus2.csv"))
+DATASETS$survfit_csc_synth <- csc_synth
+DATASETS$mgus2 <- mgus2_ref
+
+csc_case <- function(data_name, duration, event, covariates, newdata, times) {
+  d <- DATASETS[[data_name]]
+  f <- as.formula(sprintf("Hist(%s, %s) ~ %s", duration, event,
+                          paste(covariates, collapse = " + ")))
+  fit <- CSC(f, data = d, ties = "breslow", control = CTRL)
+  causes <- fit$causes
+  last_event <- sapply(causes, function(k) max(d[[duration]][d[[event]] == k]))
+  out <- list(call = paste(deparse(f), "ties = breslow"), data = data_name,
+              duration = duration, event = event, covariates = S(covariates),
+              causes = S(causes), last_event_time = V(last_event),
+              newdata = records(newdata), times = V(times), risk = list())
+  for (pl in c(TRUE, FALSE)) for (k in causes) {
+    p <- predict(fit, newdata = newdata, times = times, cause = k, se = TRUE,
+                 product.limit = pl)
+    out$risk[[sprintf("cause_%s_%s", k, if (pl) "product_limit" else "exponential")]] <-
+      list(absRisk = M(p$absRisk), se = M(p$absRisk.se))
+  }
+  out
+}
+csc <- list()
+csc$synth_untied <- csc_case("survfit_csc_synth", "time", "event", c("x1", "x2"),
+                             data.frame(x1 = c(-1, 0, 1.5), x2 = c(0, 1, 1)),
+                             c(0.25, 0.5, 1, 2))
+stopifnot(max(csc$synth_untied$times) < min(csc$synth_untied$last_event_time))
+csc$mgus2_tied <- csc_case("mgus2", "etime", "event", c("age", "male", "hgb", "creat", "mspike"),
+                           mgus2_ref[1:3, c("age", "male", "hgb", "creat", "mspike")],
+                           c(12, 60, 120, 240))
+
+write_results(list(kaplan_meier = km, nelson_aalen = na, survdiff = sdf, coxph = cx, csc = csc),
+              "survfit",
               paste("survfit (KM, Nelson-Aalen), summary(times=), quantile.survfit,",
-                    "print(rmean=), survdiff, survfit.coxph with se"))
+                    "print(rmean=), survdiff, survfit.coxph with se, predict(CSC, se = TRUE)"))

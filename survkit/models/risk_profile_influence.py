@@ -1,0 +1,99 @@
+"""Influence-function standard errors of cause-specific Cox absolute risks (riskRegression's).
+
+riskRegression's ``predict(CSC(...), se = TRUE)`` estimates var F_k(t | x)
+by sum_i IF_i^2, the influence of each training row i on the estimate:
+
+    IF_i = sum_j sum_u dF/dh_j(u) IF_i(h_j(u)),   h_j(u) = r_j dL_j(u),  r_j = exp(x'b_j)
+    IF_i(h_j(u)) = r_j [ (dN_ij(u) - Y_i(u) r_ij dL_j(u)) / S0_j(u)
+                         + dL_j(u) (x - xbar_j(u))' IF_i(b_j) ]
+
+with IF_i(b_j) = U_ij V_j (the dfbeta residual of row i in cause j's model)
+and the derivative dF/dh_j(u) = a_j(u) - F_k(t) b(u) of
+``risk_profile_variance``. The b_j part is g_j(t)' IF_i(b_j) with g_j the
+vector of the delta method; the rest needs, per row, sums over the event
+times up to min(T_i, t), read from cumulative sums. Cost O(n_train x rows x
+times). Breslow increments, right-censored data without case weights (what
+riskRegression's ``iidCox`` covers for these fits).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..engine.score_residuals import score_residuals
+
+__all__ = ["influence_variance"]
+
+
+def training_influence(model, basis) -> dict:
+    """Per training row (in the fit's sorted order): time, stratum, risk, dfbeta."""
+    pb = model._problem
+    beta = model.params_.to_numpy()
+    lp = pb.X @ beta + pb.offset
+    resid = score_residuals(pb, beta, model.ties == "efron")
+    return {
+        "time": pb.stop,
+        "dead": pb.dead.astype(bool),
+        "stratum": pb.row_stratum,
+        "risk": np.exp(lp - basis.shift),
+        "dfbeta": resid @ model.variance_.to_numpy()
+        if model.robust_
+        else resid @ model.naive_variance_.to_numpy(),
+        "order": pb.order,
+    }
+
+
+def influence_variance(
+    infl: dict, grid_parts: dict, rows_ctx: dict, Ft: np.ndarray, idx: np.ndarray
+) -> np.ndarray:
+    """sum_i IF_i(t)^2 for the rows of one stratum: (times, rows).
+
+    ``grid_parts[j]`` = (dH, S0, r, a_fn, g) per cause j on the stratum's grid:
+    dH (G,), S0 (G,), r (rows,) new-row risks, a (G, rows) for the cause k
+    derivative, g (T, rows, p) the coefficient gradient. ``rows_ctx`` holds
+    ``inv_D`` (G, rows), the stratum code and the grid.
+    """
+    grid = rows_ctx["grid"]
+    s = rows_ctx["stratum"]
+    inv_D = rows_ctx["inv_D"]
+    T, n_rows = Ft.shape
+    first = next(iter(infl))
+    n_train = infl[first]["time"].shape[0]
+    # training rows are matched across the causes' fits through their original index
+    IF = np.zeros((n_train, T, n_rows))
+    for j, (dH, S0, r, a, g) in grid_parts.items():
+        info = infl[j]
+        back = np.empty(n_train, dtype=np.int64)
+        back[info["order"]] = np.arange(n_train)  # original row -> sorted row of cause j
+        ref_order = infl[first]["order"]
+        sel = back[ref_order]  # cause j's rows listed in the first cause's order
+        t_i = info["time"][sel]
+        in_s = info["stratum"][sel] == s
+        dead = info["dead"][sel] & in_s
+        r_i = info["risk"][sel]
+        pos = np.searchsorted(grid, t_i, side="right") - 1  # last grid time <= T_i
+        # an event counts only at its own time (the grid stops at the last requested time)
+        on_grid = (pos >= 0) & (grid[np.maximum(pos, 0)] == t_i)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            unit = np.where(S0 > 0, dH / S0, 0.0)  # dL / S0 on the shifted scale
+            inv_S0 = np.where(S0 > 0, 1.0 / S0, 0.0)
+        KA = np.cumsum(a * unit[:, None], axis=0)  # (G, rows)
+        KB = np.cumsum(inv_D * unit[:, None], axis=0)
+        for ti in range(T):
+            it = idx[ti]
+            if it < 0:
+                IF[:, ti, :] += info["dfbeta"][sel] @ g[ti].T
+                continue
+            m = np.minimum(pos, it)
+            ok = in_s & (m >= 0)
+            mm = np.maximum(m, 0)
+            y_term = np.where(ok[:, None], r_i[:, None] * (KA[mm] - Ft[ti][None, :] * KB[mm]), 0.0)
+            ev = dead & on_grid & (pos <= it)
+            pe = np.maximum(pos, 0)
+            e_term = np.where(
+                ev[:, None],
+                (a[pe] - Ft[ti][None, :] * inv_D[pe]) * inv_S0[pe][:, None],
+                0.0,
+            )
+            IF[:, ti, :] += r[None, :] * (e_term - y_term) + info["dfbeta"][sel] @ g[ti].T
+    return np.einsum("itr,itr->tr", IF, IF)
