@@ -22,10 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from numba import njit
 from scipy import stats
 
-from ..data.survival_data import group_codes, strata_codes
+from ..data.survival_data import strata_codes
 from ..data.validation import (
     as_column_list,
     check_columns,
@@ -33,7 +32,7 @@ from ..data.validation import (
     check_finite_numeric,
     check_times,
 )
-from .survival_table import event_indicator
+from .survival_table import count_cells, event_indicator, group_slots
 
 __all__ = ["LogrankResult", "logrank_test"]
 
@@ -53,55 +52,61 @@ class LogrankResult:
     by_stratum: pd.DataFrame | None
 
 
-@njit(cache=True)
-def _survdiff_scan(time, event, group, stratum, n_groups, n_strata, rho):
-    obs = np.zeros((n_groups, n_strata))
-    exp_ = np.zeros((n_groups, n_strata))
-    var = np.zeros((n_groups, n_groups))
-    risk = np.zeros(n_groups)
-    dg = np.zeros(n_groups)
-    n = time.shape[0]
-    i = 0
-    while i < n:
-        s = stratum[i]
-        j = i
-        for g in range(n_groups):
-            risk[g] = 0.0
-        while j < n and stratum[j] == s:
-            risk[group[j]] += 1.0
-            j += 1
-        km = 1.0
-        while i < j:
-            t = time[i]
-            for g in range(n_groups):
-                dg[g] = 0.0
-            ntot = 0.0
-            for g in range(n_groups):
-                ntot += risk[g]
-            k = i
-            deaths = 0.0
-            while k < j and time[k] == t:
-                if event[k] > 0:
-                    dg[group[k]] += 1.0
-                    deaths += 1.0
-                k += 1
-            if deaths > 0:
-                wt = km**rho if rho != 0 else 1.0
-                for g in range(n_groups):
-                    obs[g, s] += wt * dg[g]
-                    exp_[g, s] += wt * deaths * risk[g] / ntot
-                if ntot > 1:
-                    kt = wt * wt * deaths * (ntot - deaths) / (ntot * (ntot - 1.0))
-                    for g in range(n_groups):
-                        tmp = kt * risk[g]
-                        var[g, g] += tmp
-                        for h in range(n_groups):
-                            var[g, h] -= tmp * risk[h] / ntot
-                km *= (ntot - deaths) / ntot
-            while i < k:
-                risk[group[i]] -= 1.0
-                i += 1
-    return obs, exp_, var
+def _survdiff_sums(time, event, group, offset, stratum, n_groups, n_strata, rho):
+    """O, E per (group, stratum) and V, from counts per (stratum, distinct time, group).
+
+    The times are hashed (``pd.factorize``) and counted with ``bincount``; only
+    the distinct (stratum, time) pairs are sorted, never the rows.
+    """
+    codes, uniques = pd.factorize(time, sort=False)
+    rank = np.empty(uniques.shape[0], dtype=np.int64)
+    rank[np.argsort(uniques)] = np.arange(uniques.shape[0])
+    U = uniques.shape[0]
+    if n_strata == 1:
+        pair, n_pairs = rank[codes], U
+        pair_stratum = np.zeros(U, dtype=np.int64)
+    else:
+        key = stratum * U + rank[codes]
+        kc, ku = pd.factorize(key, sort=False)
+        order = np.argsort(ku)
+        pos = np.empty(ku.shape[0], dtype=np.int64)
+        pos[order] = np.arange(ku.shape[0])
+        pair, n_pairs = pos[kc], ku.shape[0]
+        pair_stratum = ku[order] // U
+    G = n_groups
+    if n_strata == 1:  # one fused counting pass
+        rows, dead, _, _ = count_cells(
+            codes.astype(np.int64, copy=False), rank, group, offset, event, np.ones(1), False, U, G
+        )
+        exits = rows.reshape(G, U).T.astype(np.float64)
+        deaths = dead.reshape(G, U).T
+    else:
+        cell = pair * G + (group - offset)
+        exits = np.bincount(cell, minlength=n_pairs * G).reshape(n_pairs, G).astype(np.float64)
+        deaths = np.bincount(cell, weights=event, minlength=n_pairs * G).reshape(n_pairs, G)
+    bounds = np.searchsorted(pair_stratum, np.arange(n_strata + 1))
+    obs = np.zeros((G, n_strata))
+    exp_ = np.zeros((G, n_strata))
+    var = np.zeros((G, G))
+    for s in range(n_strata):
+        lo, hi = bounds[s], bounds[s + 1]
+        if lo == hi:
+            continue
+        risk = np.cumsum(exits[lo:hi][::-1], axis=0)[::-1]  # n_g(t): rows with time >= t
+        d_g = deaths[lo:hi]
+        d = d_g.sum(axis=1)
+        n = risk.sum(axis=1)
+        if rho != 0:
+            km = np.cumprod((n - d) / n)
+            wt = np.concatenate(([1.0], km[:-1])) ** rho  # S(t-)^rho
+        else:
+            wt = np.ones_like(n)
+        obs[:, s] = wt @ d_g
+        exp_[:, s] = (wt * d / n) @ risk
+        with np.errstate(divide="ignore", invalid="ignore"):
+            kt = np.where(n > 1, wt * wt * d * (n - d) / (n * (n - 1.0)), 0.0)
+        var += np.diag(kt @ risk) - np.einsum("t,tg,th->gh", kt / n, risk, risk)
+    return obs, exp_, var, exits.sum(axis=0)
 
 
 def logrank_test(
@@ -136,29 +141,25 @@ def logrank_test(
         raise ValueError(f"rho={rho!r} must be a finite number >= 0 (0 = log-rank).")
     time = check_finite_numeric(df[duration_col], duration_col)
     check_times(time, duration_col)
-    event = event_indicator(df[event_col], event_col, censor_value).astype(np.int64)
-    group, labels = group_codes(df, group_col, "group")
+    event = event_indicator(df[event_col], event_col, censor_value)
+    group, offset, n_slots, slot_labels = group_slots(df, group_col)
+    if strata_cols:
+        stratum, strata_labels = strata_codes(df, strata_cols)
+    else:
+        stratum, strata_labels = np.zeros(len(df), dtype=np.int64), ["all"]
+    obs, exp_, var, n_per_slot = _survdiff_sums(
+        time, event, group, offset, stratum, n_slots, len(strata_labels), rho
+    )
+    # integer groups are counted in slots of their value range; keep the levels present
+    present = np.flatnonzero(n_per_slot > 0)
+    labels = [slot_labels[k] for k in present]
+    obs, exp_, n_per_group = obs[present], exp_[present], n_per_slot[present]
+    var = var[np.ix_(present, present)]
     if len(labels) < 2:
         raise ValueError(
             f"group_col {group_col!r} has 1 level ({labels[0]!r}); a log-rank test needs "
             "at least 2 groups."
         )
-    if strata_cols:
-        stratum, strata_labels = strata_codes(df, strata_cols)
-    else:
-        stratum, strata_labels = np.zeros(len(df), dtype=np.int64), ["all"]
-    order = np.argsort(time)
-    if len(strata_labels) > 1:
-        order = order[np.argsort(stratum[order], kind="stable")]
-    obs, exp_, var = _survdiff_scan(
-        time[order],
-        event[order],
-        group[order],
-        stratum[order],
-        len(labels),
-        len(strata_labels),
-        rho,
-    )
     o, e = obs.sum(axis=1), exp_.sum(axis=1)
     used = np.flatnonzero(e > 0)
     if used.size < 2:
@@ -181,7 +182,7 @@ def logrank_test(
     with np.errstate(divide="ignore", invalid="ignore"):
         table = pd.DataFrame(
             {
-                "n": np.bincount(group, minlength=len(labels)),
+                "n": n_per_group.astype(np.int64),
                 "observed": o,
                 "expected": e,
                 "(O-E)^2/E": (o - e) ** 2 / e,

@@ -36,8 +36,7 @@ def _increments(gt: GroupTable, ctype: int) -> tuple[np.ndarray, np.ndarray]:
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(d > 0, d / n, 0.0), np.where(d > 0, d / n**2, 0.0)
     # number of event rows per distinct time (unweighted), for the mean weight
-    first = np.flatnonzero(np.concatenate(([True], gt.row_time[1:] != gt.row_time[:-1])))
-    m = np.add.reduceat(gt.row_event, first).astype(np.int64)
+    m = np.rint(gt.n_event_rows).astype(np.int64)
     inc = np.zeros_like(n)
     var = np.zeros_like(n)
     for j in np.flatnonzero(m > 0):

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from numba import njit
 
 from ..data.survival_data import group_codes
 from ..data.validation import (
@@ -39,10 +40,12 @@ class GroupTable:
     n_risk: np.ndarray
     n_event: np.ndarray
     n_censor: np.ndarray
-    row_time: np.ndarray
+    n_event_rows: np.ndarray  # unweighted count of event rows per time
+    # the rows sorted by stop time; None unless kept (see read_survival_table)
+    row_time: np.ndarray | None
     row_entry: np.ndarray | None
-    row_event: np.ndarray  # 0/1
-    row_weight: np.ndarray
+    row_event: np.ndarray | None  # 0/1
+    row_weight: np.ndarray | None
     n_rows: int
 
 
@@ -62,8 +65,15 @@ def read_survival_table(
     entry_col: str | None = None,
     weights_col: str | None = None,
     censor_value: object = 0,
+    keep_rows: bool | None = None,
 ) -> SurvivalTable:
-    """Validate, sort and aggregate. Every non-censoring event code is an event."""
+    """Validate and aggregate. Every non-censoring event code is an event.
+
+    ``keep_rows`` keeps each group's rows sorted by stop time (the
+    jackknife variance and delayed entry need them); by default only when
+    there are entry times or non-integer weights. Without them the table is
+    built by hashing the stop times and counting (O(n), no sort of the rows).
+    """
     check_dataframe(df)
     check_columns(
         df,
@@ -82,40 +92,25 @@ def read_survival_table(
     if entry_col is not None:
         entry = check_finite_numeric(df[entry_col], entry_col)
     check_times(stop, duration_col, entry, entry_col)
-    event = event_indicator(df[event_col], event_col, censor_value).astype(np.float64)
+    event = event_indicator(df[event_col], event_col, censor_value)
     if weights_col is not None:
         weight = check_finite_numeric(df[weights_col], weights_col)
         check_weights(weight, weights_col)
     else:
-        weight = np.ones(len(df))
-    group, labels = group_codes(df, group_col, "group")
-
-    # the counts only aggregate within tied times, so the faster unstable sort
-    # is fine; a stable sort by group afterwards keeps each group time-ordered
-    order = np.argsort(stop)
-    if len(labels) > 1:
-        order = order[np.argsort(group[order], kind="stable")]
-    t = stop[order]
-    g = group[order]
-    e = event[order]
-    w = weight[order]
-    bounds = np.searchsorted(g, np.arange(len(labels) + 1)) if len(labels) > 1 else [0, len(t)]
-    tables = []
-    for k, label in enumerate(labels):
-        lo, hi = bounds[k], bounds[k + 1]
-        tables.append(
-            _group_table(
-                label,
-                t[lo:hi],
-                None if entry is None else entry[order[lo:hi]],
-                e[lo:hi],
-                w[lo:hi],
-            )
-        )
+        weight = None
+    integer_weights = weight is None or bool(np.all(weight == np.floor(weight)))
+    if keep_rows is None:
+        keep_rows = entry is not None or not integer_weights
+    if keep_rows:
+        group, labels = fast_group_codes(df, group_col)
+        w = np.ones(len(df)) if weight is None else weight
+        tables = _sorted_tables(stop, entry, event.astype(np.float64), w, group, labels)
+    else:
+        tables = _hashed_tables(stop, event, weight, *group_slots(df, group_col))
     return SurvivalTable(
         groups=tables,
         has_group=group_col is not None,
-        integer_weights=bool(np.all(weight == np.floor(weight))),
+        integer_weights=integer_weights,
         weighted=weights_col is not None,
     )
 
@@ -128,11 +123,144 @@ def event_indicator(events: pd.Series, column: str, censor_value: object) -> np.
     shared rules of ``encode_events``.
     """
     if censor_value is not None and not isinstance(censor_value, str) and censor_value == 0:
+        if pd.api.types.is_integer_dtype(events.dtype):
+            v = events.to_numpy()
+            if _is_indicator(v):  # a 0/1 column: used as it is, no copy
+                return v
+        elif pd.api.types.is_numeric_dtype(events.dtype) or pd.api.types.is_bool_dtype(
+            events.dtype
+        ):
+            v = events.to_numpy()
+            if ((v == 0) | (v == 1)).all():  # a 0/1 indicator (NaN fails this test)
+                return (v == 1).astype(np.int8)
         values = pd.unique(events)
         if pd.Series(values).isin([0, 1]).all() and not events.isna().any():
             return encode_events(events, column).status
     coding = encode_events(events, column, cause=True, censor_value=censor_value)
     return (coding.cause_index > 0).astype(np.int8)
+
+
+@njit(cache=True)
+def _is_indicator(v):
+    for x in v:
+        if x != 0 and x != 1:
+            return False
+    return True
+
+
+@njit(cache=True)
+def _int_range(v):
+    lo = v[0]
+    hi = v[0]
+    for x in v:
+        if x < lo:
+            lo = x
+        elif x > hi:
+            hi = x
+    return lo, hi
+
+
+def group_slots(df: pd.DataFrame, col: str | None):
+    """(values, offset, n_slots, labels_of_slot) for counting groups in one pass.
+
+    Integer columns in a small range are used directly (slot = value -
+    offset; empty slots are dropped after counting); other columns get the
+    codes of ``group_codes``.
+    """
+    if col is not None and pd.api.types.is_integer_dtype(df[col].dtype):
+        v = df[col].to_numpy().astype(np.int64, copy=False)
+        lo, hi = _int_range(v)
+        if hi - lo < 1_000_000:
+            return v, int(lo), int(hi - lo + 1), [int(x) for x in range(lo, hi + 1)]
+    codes, labels = group_codes(df, col, "group")
+    return codes, 0, len(labels), labels
+
+
+def fast_group_codes(df: pd.DataFrame, col: str | None) -> tuple[np.ndarray, list]:
+    """``group_codes`` (codes of the sorted levels), counting instead of hashing
+    when the column holds integers in a small range (the usual arm/sex codes)."""
+    if col is not None and pd.api.types.is_integer_dtype(df[col].dtype):
+        v = df[col].to_numpy()
+        lo, hi = int(v.min()), int(v.max())
+        if hi - lo < 1_000_000:
+            present = np.bincount(v - lo, minlength=hi - lo + 1) > 0
+            remap = np.cumsum(present) - 1
+            return remap[v - lo].astype(np.int64), [int(x) for x in np.flatnonzero(present) + lo]
+    return group_codes(df, col, "group")
+
+
+def _sorted_tables(stop, entry, event, weight, group, labels) -> list[GroupTable]:
+    # the counts only aggregate within tied times, so the faster unstable sort
+    # is fine; a stable sort by group afterwards keeps each group time-ordered
+    order = np.argsort(stop)
+    if len(labels) > 1:
+        order = order[np.argsort(group[order], kind="stable")]
+    t, g, e, w = stop[order], group[order], event[order], weight[order]
+    bounds = np.searchsorted(g, np.arange(len(labels) + 1)) if len(labels) > 1 else [0, len(t)]
+    tables = []
+    for k, label in enumerate(labels):
+        lo, hi = bounds[k], bounds[k + 1]
+        ent = None if entry is None else entry[order[lo:hi]]
+        tables.append(_group_table(label, t[lo:hi], ent, e[lo:hi], w[lo:hi]))
+    return tables
+
+
+@njit(cache=True)
+def count_cells(codes, rank, group, offset, event, weight, weighted, n_times, n_slots):
+    """Rows, event rows, weighted events and weighted rows per (group slot, time) cell."""
+    size = n_times * n_slots
+    n_rows = np.zeros(size, dtype=np.int64)
+    event_rows = np.zeros(size)
+    n_event = np.zeros(size)
+    n_all = np.zeros(size)
+    for i in range(codes.shape[0]):
+        cell = (group[i] - offset) * n_times + rank[codes[i]]
+        w = weight[i] if weighted else 1.0
+        n_rows[cell] += 1
+        n_all[cell] += w
+        if event[i]:
+            event_rows[cell] += 1.0
+            n_event[cell] += w
+    return n_rows, event_rows, n_event, n_all
+
+
+def _hashed_tables(stop, event, weight, group, offset, n_slots, slot_labels) -> list[GroupTable]:
+    """Counts per (group, distinct time): the times are hashed, only the distinct ones sorted."""
+    codes, uniques = pd.factorize(stop, sort=False)
+    rank = np.empty(uniques.shape[0], dtype=np.int64)
+    by_time = np.argsort(uniques)
+    rank[by_time] = np.arange(uniques.shape[0])
+    times = uniques[by_time]
+    U = times.shape[0]
+    w = np.ones(1) if weight is None else weight
+    codes = codes.astype(np.int64, copy=False)
+    n_rows, event_rows, n_event, n_all = count_cells(
+        codes, rank, group, offset, event, w, weight is not None, U, n_slots
+    )
+    used = n_rows.reshape(n_slots, U).sum(axis=1) > 0
+    labels = [slot_labels[k] for k in np.flatnonzero(used)]
+    tables = []
+    for k, label in zip(np.flatnonzero(used), labels, strict=True):
+        sl = slice(k * U, (k + 1) * U)
+        present = n_rows[sl] > 0
+        d = n_event[sl][present]
+        leaving = n_all[sl][present]
+        tables.append(
+            GroupTable(
+                label=label,
+                time=times[present],
+                n_risk=np.cumsum(leaving[::-1])[::-1],
+                n_event=d,
+                n_censor=leaving - d,
+                n_event_rows=event_rows[sl][present],
+                row_time=None,
+                row_entry=None,
+                row_event=None,
+                row_weight=None,
+                n_rows=int(n_rows[sl].sum()),
+            )
+        )
+    return tables
 
 
 def _group_table(label, t, entry, e, w) -> GroupTable:
@@ -141,6 +269,7 @@ def _group_table(label, t, entry, e, w) -> GroupTable:
     we = w * e
     n_event = np.add.reduceat(we, first)
     n_censor = np.add.reduceat(w - we, first)
+    n_event_rows = np.add.reduceat(e, first)
     # weight of rows with stop >= u: a reverse cumulative sum over the distinct times
     leaving = n_event + n_censor
     n_risk = np.cumsum(leaving[::-1])[::-1]
@@ -156,6 +285,7 @@ def _group_table(label, t, entry, e, w) -> GroupTable:
         n_risk=n_risk,
         n_event=n_event,
         n_censor=n_censor,
+        n_event_rows=n_event_rows,
         row_time=t,
         row_entry=entry,
         row_event=e,
