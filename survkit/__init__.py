@@ -4,6 +4,7 @@ from ._version import __version__
 from .data.episodes import split_episodes
 from .diagnostics.cox_zph import cox_zph, cox_zph_details
 from .diagnostics.residuals import cox_residuals
+from .models.bootstrap_prediction import bootstrap_prediction, fine_gray_incidence_ci
 from .models.cause_specific import CauseSpecificCox
 from .models.coxph import CoxPH
 from .models.fine_gray import FineGray
@@ -28,11 +29,13 @@ __all__ = [
     "__version__",
     "aalen_johansen",
     "add_at_risk_counts",
+    "bootstrap_prediction",
     "cox_residuals",
     "cox_zph",
     "cox_zph_details",
     "detect_double_agents",
     "estimate_change_point",
+    "fine_gray_incidence_ci",
     "fit_sites",
     "fit_smooth_effect",
     "fit_stacked",

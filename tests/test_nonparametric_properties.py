@@ -24,7 +24,7 @@ from survkit import (
     survival_quantiles,
 )
 
-SETTINGS = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 KM_COLS = ["time", "n_risk", "n_event", "n_censor", "survival", "std_err", "lower", "upper"]
 
 

@@ -93,7 +93,7 @@ def test_limits_cover_the_true_incidence():
     truth = l1 / (l1 + l2) * (1 - np.exp(-(l1 + l2) * t_eval))
     rng = np.random.default_rng(2024)
     covered = {"influence": 0, "delta": 0}
-    reps = 60
+    reps = 40
     for _ in range(reps):
         n = 250
         x = rng.integers(0, 2, n).astype(float)
@@ -109,7 +109,7 @@ def test_limits_cover_the_true_incidence():
                 pd.DataFrame({"x": [x_new]}), [t_eval], se=True, se_method=method
             )[1].iloc[0]
             covered[method] += row["lower"] <= truth <= row["upper"]
-    # 95 % nominal; 60 replicates give a binomial sd of 0.028
+    # 95 % nominal; 40 replicates give a binomial sd of 0.034 (seeded: deterministic)
     for method, hits in covered.items():
         assert 0.85 <= hits / reps <= 1.0, (method, hits / reps)
 
