@@ -32,7 +32,8 @@ from ..data.validation import (
     check_finite_numeric,
     check_times,
 )
-from .survival_table import count_cells, event_indicator, group_slots
+from .survival_table import event_indicator, group_slots
+from .time_counts import count_by_time
 
 __all__ = ["LogrankResult", "logrank_test"]
 
@@ -55,17 +56,21 @@ class LogrankResult:
 def _survdiff_sums(time, event, group, offset, stratum, n_groups, n_strata, rho):
     """O, E per (group, stratum) and V, from counts per (stratum, distinct time, group).
 
-    The times are hashed (``pd.factorize``) and counted with ``bincount``; only
-    the distinct (stratum, time) pairs are sorted, never the rows.
+    The times are hashed, never sorted row by row: one pass of ``count_by_time``
+    without strata; with strata ``pd.factorize`` of (stratum, time) and
+    ``bincount``. Only the distinct times (or pairs) are sorted.
     """
-    codes, uniques = pd.factorize(time, sort=False)
-    rank = np.empty(uniques.shape[0], dtype=np.int64)
-    rank[np.argsort(uniques)] = np.arange(uniques.shape[0])
-    U = uniques.shape[0]
-    if n_strata == 1:
-        pair, n_pairs = rank[codes], U
-        pair_stratum = np.zeros(U, dtype=np.int64)
+    G = n_groups
+    if n_strata == 1:  # one hashing pass (time_counts)
+        _, rows, dead, _, _ = count_by_time(time, group, offset, G, event)
+        exits = rows.T.astype(np.float64)
+        deaths = dead.T
+        pair_stratum = np.zeros(exits.shape[0], dtype=np.int64)
     else:
+        codes, uniques = pd.factorize(time, sort=False)
+        rank = np.empty(uniques.shape[0], dtype=np.int64)
+        rank[np.argsort(uniques)] = np.arange(uniques.shape[0])
+        U = uniques.shape[0]
         key = stratum * U + rank[codes]
         kc, ku = pd.factorize(key, sort=False)
         order = np.argsort(ku)
@@ -73,14 +78,6 @@ def _survdiff_sums(time, event, group, offset, stratum, n_groups, n_strata, rho)
         pos[order] = np.arange(ku.shape[0])
         pair, n_pairs = pos[kc], ku.shape[0]
         pair_stratum = ku[order] // U
-    G = n_groups
-    if n_strata == 1:  # one fused counting pass
-        rows, dead, _, _ = count_cells(
-            codes.astype(np.int64, copy=False), rank, group, offset, event, np.ones(1), False, U, G
-        )
-        exits = rows.reshape(G, U).T.astype(np.float64)
-        deaths = dead.reshape(G, U).T
-    else:
         cell = pair * G + (group - offset)
         exits = np.bincount(cell, minlength=n_pairs * G).reshape(n_pairs, G).astype(np.float64)
         deaths = np.bincount(cell, weights=event, minlength=n_pairs * G).reshape(n_pairs, G)

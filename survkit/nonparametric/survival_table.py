@@ -27,6 +27,7 @@ from ..data.validation import (
     check_weights,
     encode_events,
 )
+from .time_counts import count_by_time
 
 __all__ = ["GroupTable", "SurvivalTable", "read_survival_table"]
 
@@ -205,46 +206,18 @@ def _sorted_tables(stop, entry, event, weight, group, labels) -> list[GroupTable
     return tables
 
 
-@njit(cache=True)
-def count_cells(codes, rank, group, offset, event, weight, weighted, n_times, n_slots):
-    """Rows, event rows, weighted events and weighted rows per (group slot, time) cell."""
-    size = n_times * n_slots
-    n_rows = np.zeros(size, dtype=np.int64)
-    event_rows = np.zeros(size)
-    n_event = np.zeros(size)
-    n_all = np.zeros(size)
-    for i in range(codes.shape[0]):
-        cell = (group[i] - offset) * n_times + rank[codes[i]]
-        w = weight[i] if weighted else 1.0
-        n_rows[cell] += 1
-        n_all[cell] += w
-        if event[i]:
-            event_rows[cell] += 1.0
-            n_event[cell] += w
-    return n_rows, event_rows, n_event, n_all
-
-
 def _hashed_tables(stop, event, weight, group, offset, n_slots, slot_labels) -> list[GroupTable]:
-    """Counts per (group, distinct time): the times are hashed, only the distinct ones sorted."""
-    codes, uniques = pd.factorize(stop, sort=False)
-    rank = np.empty(uniques.shape[0], dtype=np.int64)
-    by_time = np.argsort(uniques)
-    rank[by_time] = np.arange(uniques.shape[0])
-    times = uniques[by_time]
-    U = times.shape[0]
-    w = np.ones(1) if weight is None else weight
-    codes = codes.astype(np.int64, copy=False)
-    n_rows, event_rows, n_event, n_all = count_cells(
-        codes, rank, group, offset, event, w, weight is not None, U, n_slots
+    """Counts per (group, distinct time) in one hashing pass (``time_counts``)."""
+    times, n_rows, event_rows, n_event, n_all = count_by_time(
+        stop, group, offset, n_slots, event, weight
     )
-    used = n_rows.reshape(n_slots, U).sum(axis=1) > 0
+    used = n_rows.sum(axis=1) > 0
     labels = [slot_labels[k] for k in np.flatnonzero(used)]
     tables = []
     for k, label in zip(np.flatnonzero(used), labels, strict=True):
-        sl = slice(k * U, (k + 1) * U)
-        present = n_rows[sl] > 0
-        d = n_event[sl][present]
-        leaving = n_all[sl][present]
+        present = n_rows[k] > 0
+        d = n_event[k][present]
+        leaving = n_all[k][present]
         tables.append(
             GroupTable(
                 label=label,
@@ -252,12 +225,12 @@ def _hashed_tables(stop, event, weight, group, offset, n_slots, slot_labels) -> 
                 n_risk=np.cumsum(leaving[::-1])[::-1],
                 n_event=d,
                 n_censor=leaving - d,
-                n_event_rows=event_rows[sl][present],
+                n_event_rows=event_rows[k][present],
                 row_time=None,
                 row_entry=None,
                 row_event=None,
                 row_weight=None,
-                n_rows=int(n_rows[sl].sum()),
+                n_rows=int(n_rows[k].sum()),
             )
         )
     return tables
