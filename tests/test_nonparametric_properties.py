@@ -90,7 +90,11 @@ def test_integer_weights_equal_duplicated_rows_with_entry(df):
 @given(survival_frames())
 def test_kaplan_meier_is_one_minus_aalen_johansen_with_one_cause(df):
     km = kaplan_meier(df, "time", "status", group_col="g")
-    aj = aalen_johansen(df, "time", "status", group_col="g", times=km["time"].unique())
+    # aalen_johansen wants censor_value=None when nothing is censored
+    censor = 0 if (df["status"] == 0).any() else None
+    aj = aalen_johansen(
+        df, "time", "status", group_col="g", times=km["time"].unique(), censor_value=censor
+    )
     for g, curve in km.groupby("group"):
         inc = aj[aj["group"] == g].set_index("time")["cif"]
         inc = inc.reindex(curve["time"].to_numpy())
