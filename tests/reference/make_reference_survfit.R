@@ -247,8 +247,10 @@ csc_case <- function(data_name, duration, event, covariates, newdata, times) {
 csc <- list()
 csc$synth_untied <- csc_case("survfit_csc_synth", "time", "event", c("x1", "x2"),
                              data.frame(x1 = c(-1, 0, 1.5), x2 = c(0, 1, 1)),
-                             c(0.25, 0.5, 1, 2))
-stopifnot(max(csc$synth_untied$times) < min(csc$synth_untied$last_event_time))
+                             c(0.25, 0.5, 1, 2, 3.95))
+# 3.95 lies after cause 2's last event time and before cause 1's
+stopifnot(max(csc$synth_untied$times) > min(csc$synth_untied$last_event_time),
+          max(csc$synth_untied$times) < max(csc$synth_untied$last_event_time))
 csc$mgus2_tied <- csc_case("mgus2", "etime", "event", c("age", "male", "hgb", "creat", "mspike"),
                            mgus2_ref[1:3, c("age", "male", "hgb", "creat", "mspike")],
                            c(12, 60, 120, 240))
