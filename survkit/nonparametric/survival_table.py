@@ -1,13 +1,17 @@
 """The risk table behind Kaplan-Meier and Nelson-Aalen: one row per (group, distinct time).
 
 ``read_survival_table`` validates the columns (the shared ``validation``
-rules), sorts once by (group, stop time) and aggregates with ``reduceat``:
-n_risk, n_event and n_censor are weighted sums, as R's ``survfit``. With
-entry times (counting-process data, (entry, stop] rows) the risk set at t is
-the rows with entry < t <= stop, so rows enter the table as they enter
-follow-up. The table keeps each row's time, entry, status and weight in
-sorted order because the infinitesimal-jackknife variance (non-integer
-weights) needs them.
+rules) and aggregates: n_risk, n_event and n_censor are weighted sums, as R's
+``survfit``. Two routes give the same table:
+
+- counting (default): the stop times are hashed and each row is added to its
+  (group, time) cell in one pass (``time_counts``); n_risk is a reverse
+  cumulative sum. No sort of the rows.
+- sorted rows: with entry times (counting-process data, (entry, stop] rows;
+  the risk set at t is the rows with entry < t <= stop) or non-integer
+  weights, the rows are sorted by (group, stop) and kept, because the
+  infinitesimal-jackknife variance (``jackknife_variance``) and the risk sets
+  at arbitrary times need them.
 """
 
 from __future__ import annotations
