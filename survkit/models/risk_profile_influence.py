@@ -59,41 +59,64 @@ def influence_variance(
     T, n_rows = Ft.shape
     first = next(iter(infl))
     n_train = infl[first]["time"].shape[0]
-    # training rows are matched across the causes' fits through their original index
-    IF = np.zeros((n_train, T, n_rows))
+    prepared = []
     for j, (dH, S0, r, a, g) in grid_parts.items():
         info = infl[j]
+        # training rows are matched across the causes' fits through their original index
         back = np.empty(n_train, dtype=np.int64)
         back[info["order"]] = np.arange(n_train)  # original row -> sorted row of cause j
-        ref_order = infl[first]["order"]
-        sel = back[ref_order]  # cause j's rows listed in the first cause's order
+        sel = back[infl[first]["order"]]  # cause j's rows in the first cause's order
         t_i = info["time"][sel]
         in_s = info["stratum"][sel] == s
-        dead = info["dead"][sel] & in_s
-        r_i = info["risk"][sel]
         pos = np.searchsorted(grid, t_i, side="right") - 1  # last grid time <= T_i
         # an event counts only at its own time (the grid stops at the last requested time)
         on_grid = (pos >= 0) & (grid[np.maximum(pos, 0)] == t_i)
         with np.errstate(divide="ignore", invalid="ignore"):
             unit = np.where(S0 > 0, dH / S0, 0.0)  # dL / S0 on the shifted scale
             inv_S0 = np.where(S0 > 0, 1.0 / S0, 0.0)
-        KA = np.cumsum(a * unit[:, None], axis=0)  # (G, rows)
-        KB = np.cumsum(inv_D * unit[:, None], axis=0)
+        prepared.append(
+            {
+                "pos": pos,
+                "in_s": in_s,
+                "event": info["dead"][sel] & in_s & on_grid,
+                "risk": info["risk"][sel],
+                "dfbeta": info["dfbeta"][sel],
+                "KA": np.cumsum(a * unit[:, None], axis=0),  # (G, rows)
+                "KB": np.cumsum(inv_D * unit[:, None], axis=0),
+                "a": a,
+                "inv_S0": inv_S0,
+                "r": r,
+                "g": g,
+            }
+        )
+    var = np.zeros((T, n_rows))
+    # new rows in chunks so that the (training rows x chunk) block stays small
+    chunk = max(1, int(4_000_000 // max(n_train, 1)))
+    for c0 in range(0, n_rows, chunk):
+        cols = slice(c0, min(c0 + chunk, n_rows))
         for ti in range(T):
             it = idx[ti]
-            if it < 0:
-                IF[:, ti, :] += info["dfbeta"][sel] @ g[ti].T
-                continue
-            m = np.minimum(pos, it)
-            ok = in_s & (m >= 0)
-            mm = np.maximum(m, 0)
-            y_term = np.where(ok[:, None], r_i[:, None] * (KA[mm] - Ft[ti][None, :] * KB[mm]), 0.0)
-            ev = dead & on_grid & (pos <= it)
-            pe = np.maximum(pos, 0)
-            e_term = np.where(
-                ev[:, None],
-                (a[pe] - Ft[ti][None, :] * inv_D[pe]) * inv_S0[pe][:, None],
-                0.0,
-            )
-            IF[:, ti, :] += r[None, :] * (e_term - y_term) + info["dfbeta"][sel] @ g[ti].T
-    return np.einsum("itr,itr->tr", IF, IF)
+            f_t = Ft[ti, cols][None, :]
+            IF = np.zeros((n_train, cols.stop - cols.start))
+            for q in prepared:
+                IF += q["dfbeta"] @ q["g"][ti, cols].T
+                if it < 0:
+                    continue
+                m = np.minimum(q["pos"], it)
+                mm = np.maximum(m, 0)
+                ok = q["in_s"] & (m >= 0)
+                y_term = np.where(
+                    ok[:, None],
+                    q["risk"][:, None] * (q["KA"][mm, cols] - f_t * q["KB"][mm, cols]),
+                    0.0,
+                )
+                ev = q["event"] & (q["pos"] <= it)
+                pe = np.maximum(q["pos"], 0)
+                e_term = np.where(
+                    ev[:, None],
+                    (q["a"][pe, cols] - f_t * inv_D[pe, cols]) * q["inv_S0"][pe][:, None],
+                    0.0,
+                )
+                IF += q["r"][None, cols] * (e_term - y_term)
+            var[ti, cols] = np.einsum("ir,ir->r", IF, IF)
+    return var
