@@ -30,7 +30,7 @@ def test_fine_gray_limits_are_reproducible_and_bracket_the_estimate():
     assert (a["std_err"] > 0).all()
     assert (a["lower"] <= a["cif"]).all() and (a["cif"] <= a["upper"]).all()
     assert a.attrs == {
-        "method": "percentile bootstrap",
+        "method": "bootstrap (log-log limits)",
         "seed": 3,
         "n_bootstrap": 20,
         "n_failed": 0,
