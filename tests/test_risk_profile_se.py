@@ -1,10 +1,9 @@
 """Standard errors of cause-specific Cox absolute risks (CauseSpecificCox.predict_risk_profile).
 
 - against riskRegression's predict(CSC, se = TRUE) (tests/reference/results/survfit.json,
-  cases "csc"): untied data to the usual tolerances; on tied data (mgus2) the standard
-  errors only to 10 % (measured: up to 8.7 %), because riskRegression's influence
-  function treats tied event times differently from the exact one (the next test
-  shows survkit's is the derivative of the estimate, on tied data);
+  cases "csc"), untied and tied (mgus2) data, to the usual tolerances; the exact
+  influence function (se_method="influence") equals it without ties and differs on
+  mgus2 (riskRegression's tie convention for the coefficients' influence);
 - the influence function equals a numerical derivative of the estimate with respect
   to each row's case weight (infinitesimal jackknife);
 - coverage of the pointwise 95 % limits on data with a known cumulative incidence.
@@ -37,8 +36,7 @@ def test_matches_risk_regression(name):
     case = CSC[name]
     model = _fit(case)
     newdata = pd.DataFrame(case["newdata"])
-    # tied data: see the module docstring for why only 10 %
-    se_tol = {"rtol": 1e-5, "atol": 1e-9} if name == "synth_untied" else {"rtol": 0.1}
+    se_tol = {"rtol": 1e-5, "atol": 1e-9}
     for product_limit, label in [(True, "product_limit"), (False, "exponential")]:
         prof = model.predict_risk_profile(
             newdata, case["times"], product_limit=product_limit, se=True
@@ -46,7 +44,7 @@ def test_matches_risk_regression(name):
         for cause in case["causes"]:
             ref = case["risk"][f"cause_{cause}_{label}"]
             table = prof[int(cause)]
-            assert table.attrs["se_method"] == "influence"
+            assert table.attrs["se_method"] == "riskRegression"
             shape = (len(newdata), len(case["times"]))
             np.testing.assert_allclose(
                 table["risk"].to_numpy().reshape(shape), np.array(ref["absRisk"]), rtol=1e-6
@@ -54,6 +52,14 @@ def test_matches_risk_regression(name):
             np.testing.assert_allclose(
                 table["std_err"].to_numpy().reshape(shape), np.array(ref["se"]), **se_tol
             )
+            exact = model.predict_risk_profile(
+                newdata, case["times"], product_limit=False, se=True, se_method="influence"
+            )[int(cause)]["std_err"].to_numpy()
+            if name == "synth_untied" and not product_limit:
+                np.testing.assert_allclose(exact.reshape(shape), np.array(ref["se"]), **se_tol)
+            elif name == "mgus2_tied" and not product_limit:
+                # the exact influence differs with ties (measured: up to 9 %)
+                assert not np.allclose(exact.reshape(shape), np.array(ref["se"]), rtol=1e-3)
 
 
 def test_influence_function_is_the_derivative_of_the_estimate():
@@ -73,7 +79,12 @@ def test_influence_function_is_the_derivative_of_the_estimate():
         m = CauseSpecificCox(ties="breslow", tol=1e-13, max_iter=50).fit(
             df.assign(w=w), "time", "event", formula=["x"], weights_col="w"
         )
-        return m.predict_risk_profile(new, times, product_limit=False)[1].to_numpy().ravel()
+        return np.concatenate(
+            [
+                m.predict_risk_profile(new, times, product_limit=pl)[1].to_numpy().ravel()
+                for pl in (False, True)
+            ]
+        )
 
     base = risk(np.ones(n))
     eps = 1e-6
@@ -81,8 +92,15 @@ def test_influence_function_is_the_derivative_of_the_estimate():
         [(risk(np.where(np.arange(n) == i, 1 + eps, 1.0)) - base) / eps for i in range(n)]
     )
     model = CauseSpecificCox(ties="breslow").fit(df, "time", "event", formula=["x"])
-    ours = model.predict_risk_profile(new, times, product_limit=False, se=True)[1]
-    np.testing.assert_allclose(ours["std_err"], np.sqrt((numeric**2).sum(axis=0)), rtol=1e-4)
+    ours = np.concatenate(
+        [
+            model.predict_risk_profile(
+                new, times, product_limit=pl, se=True, se_method="influence"
+            )[1]["std_err"].to_numpy()
+            for pl in (False, True)
+        ]
+    )
+    np.testing.assert_allclose(ours, np.sqrt((numeric**2).sum(axis=0)), rtol=1e-4)
 
 
 def test_limits_cover_the_true_incidence():

@@ -132,12 +132,14 @@ class CauseSpecificCox(BaseEstimator):
         With ``se=True`` each cause maps instead to a long table with columns
         ``row`` (df's index), ``time``, ``risk``, ``std_err``, ``lower``,
         ``upper`` and pointwise limits at ``conf_level`` on the ``conf_type``
-        scale. ``se_method="influence"`` is riskRegression's
-        ``predict(CSC, se = TRUE)`` (influence functions; Breslow ties, no
-        weights or entry times); ``"delta"`` the model-based delta method
-        (any fit). ``None`` picks "influence" when the fit allows it, else
-        "delta"; the choice is in each table's ``attrs["se_method"]``. See
-        ``survkit.models.risk_profile_variance``.
+        scale. ``se_method="riskRegression"`` reproduces
+        ``predict(CSC, se = TRUE)`` (influence functions with riskRegression's
+        conventions); ``"influence"`` is the exact influence function (equal to
+        riskRegression without tied event times and for the exponential form);
+        both need Breslow ties and no weights or entry times. ``"delta"`` is the
+        model-based delta method (any fit). ``None`` picks "riskRegression" when
+        the fit allows it, else "delta"; the choice is in each table's
+        ``attrs["se_method"]``. See ``survkit.models.risk_profile_variance``.
         """
         self._check_fitted()
         if se:
@@ -201,7 +203,7 @@ class CauseSpecificCox(BaseEstimator):
                 m.ties == "breslow" and m._problem.start is None and (m._problem.weights == 1).all()
                 for m in self.models_.values()
             )
-            se_method = "influence" if simple else "delta"
+            se_method = "riskRegression" if simple else "delta"
         out = risk_profile_with_se(
             self.models_,
             X,

@@ -7,7 +7,10 @@ by sum_i IF_i^2, the influence of each training row i on the estimate:
     IF_i(h_j(u)) = r_j [ (dN_ij(u) - Y_i(u) r_ij dL_j(u)) / S0_j(u)
                          + dL_j(u) (x - xbar_j(u))' IF_i(b_j) ]
 
-with IF_i(b_j) = U_ij V_j (the dfbeta residual of row i in cause j's model)
+with IF_i(b_j) = U_ij V_j (the dfbeta residual of row i in cause j's model;
+riskRegression's ``iidCox`` uses a compensator with 1/S0 per distinct event
+time instead of d/S0, which differs only with tied event times: that is
+``tie_convention="riskRegression"``)
 and the derivative dF/dh_j(u) = a_j(u) - F_k(t) b(u) of
 ``risk_profile_variance``. The b_j part is g_j(t)' IF_i(b_j) with g_j the
 vector of the delta method; the rest needs, per row, sums over the event
@@ -25,22 +28,53 @@ from ..engine.score_residuals import score_residuals
 __all__ = ["influence_variance"]
 
 
-def training_influence(model, basis) -> dict:
-    """Per training row (in the fit's sorted order): time, stratum, risk, dfbeta."""
+def training_influence(model, basis, tie_convention: str = "exact") -> dict:
+    """Per training row (in the fit's sorted order): time, stratum, risk, dfbeta.
+
+    ``tie_convention="exact"``: the dfbeta residuals (score residuals times
+    the variance), the derivative of the coefficients. ``"riskRegression"``:
+    riskRegression's ``iidCox``, whose compensator adds 1/S0 per distinct
+    event time instead of d/S0 (the same without tied events).
+    """
     pb = model._problem
     beta = model.params_.to_numpy()
     lp = pb.X @ beta + pb.offset
-    resid = score_residuals(pb, beta, model.ties == "efron")
+    risk = np.exp(lp - basis.shift)
+    V = model.variance_.to_numpy() if model.robust_ else model.naive_variance_.to_numpy()
+    if tie_convention == "exact":
+        score = score_residuals(pb, beta, model.ties == "efron")
+    else:
+        score = _risk_regression_score(pb, basis, risk)
     return {
         "time": pb.stop,
         "dead": pb.dead.astype(bool),
         "stratum": pb.row_stratum,
-        "risk": np.exp(lp - basis.shift),
-        "dfbeta": resid @ model.variance_.to_numpy()
-        if model.robust_
-        else resid @ model.naive_variance_.to_numpy(),
+        "risk": risk,
+        "dfbeta": score @ V,
         "order": pb.order,
     }
+
+
+def _risk_regression_score(pb, basis, risk) -> np.ndarray:
+    """delta_i (x_i - E(T_i)) - r_i sum_{u <= T_i} (x_i - E(u)) / S0(u), u distinct event times."""
+    X = pb.X
+    score = np.zeros_like(X)
+    for s, st in enumerate(basis.strata):
+        lo, hi = pb.strat_rptr[s], pb.strat_rptr[s + 1]
+        if st.time.size == 0:
+            continue
+        dH = np.diff(st.cumhaz, prepend=0.0)
+        E = np.diff(st.xbar, axis=0, prepend=np.zeros((1, X.shape[1]))) / dH[:, None]
+        A = np.cumsum(1.0 / st.s0)
+        B = np.cumsum(E / st.s0[:, None], axis=0)
+        t, x, r = pb.stop[lo:hi], X[lo:hi], risk[lo:hi]
+        k = np.searchsorted(st.time, t, side="right") - 1
+        seen = k >= 0
+        kk = np.maximum(k, 0)
+        comp = np.where(seen[:, None], x * A[kk][:, None] - B[kk], 0.0)
+        dead = pb.dead[lo:hi].astype(bool)
+        score[lo:hi] = np.where(dead[:, None], x - E[kk], 0.0) - r[:, None] * comp
+    return score
 
 
 def influence_variance(

@@ -19,10 +19,12 @@ Efron forms of the fit; the causes' estimates are asymptotically independent:
 Writing dF/dh_j(u) = a_j(u) - F_k(t) b(u) (a_j = 1{j=k} S(u-) + F_k(u)/D(u),
 b = 1/D(u)) turns every sum into cumulative sums over u, so all times cost one
 pass. This is the model-based (Tsiatis-type) variance (``method="delta"``).
-``method="influence"`` is riskRegression's ``predict(CSC, se = TRUE)``: the sum
-of squared influence functions (``risk_profile_influence``), with the
-derivative of the exponential form (D = 1) also for product-limit estimates,
-as riskRegression does.
+``method="influence"`` is the sum of squared influence functions
+(``risk_profile_influence``), the exact derivative of the estimate with
+respect to each row's weight. ``method="riskRegression"`` is
+``predict(CSC, se = TRUE)``: the same sum with riskRegression's conventions,
+the derivative of the exponential form (D = 1) also for product-limit
+estimates and its tie convention for the coefficients' influence.
 """
 
 from __future__ import annotations
@@ -69,15 +71,16 @@ def risk_profile_with_se(
     """cause -> long DataFrame (row, time, risk, std_err, lower, upper).
 
     ``method="delta"``: the model-based variance above; ``"influence"``: the
-    sum of squared influence functions (``risk_profile_influence``).
+    sum of squared influence functions (``risk_profile_influence``);
+    ``"riskRegression"``: the same with riskRegression's tie convention.
     """
     if not 0 < conf_level < 1:
         raise ValueError(f"conf_level={conf_level!r} must be between 0 and 1 (e.g. 0.95).")
     if conf_type not in ("log-log", "log", "plain"):
         raise ValueError(f"conf_type={conf_type!r}; use 'log-log', 'log' or 'plain'.")
-    if method not in ("delta", "influence"):
-        raise ValueError(f"se_method={method!r}; use 'influence' or 'delta'.")
-    if method == "influence":
+    if method not in ("delta", "influence", "riskRegression"):
+        raise ValueError(f"se_method={method!r}; use 'riskRegression', 'influence' or 'delta'.")
+    if method != "delta":
         unsupported = [
             c
             for c, m in models.items()
@@ -87,8 +90,8 @@ def risk_profile_with_se(
         ]
         if unsupported:
             raise ValueError(
-                "se_method='influence' needs Breslow ties, no entry times and no case weights "
-                f"(causes {unsupported} differ); refit with ties='breslow' or use "
+                f"se_method={method!r} needs Breslow ties, no entry times and no case "
+                f"weights (causes {unsupported} differ); refit with ties='breslow' or use "
                 "se_method='delta'."
             )
     causes = list(models)
@@ -99,8 +102,9 @@ def risk_profile_with_se(
         )
         m._survival_basis = bases[c]
     infl = None
-    if method == "influence":
-        infl = {c: training_influence(m, bases[c]) for c, m in models.items()}
+    if method != "delta":
+        convention = "riskRegression" if method == "riskRegression" else "exact"
+        infl = {c: training_influence(m, bases[c], convention) for c, m in models.items()}
     n, T = codes.shape[0], times.shape[0]
     results = {c: (np.empty((n, T)), np.empty((n, T))) for c in causes}
     for s in np.unique(codes):
@@ -125,7 +129,7 @@ def risk_profile_with_se(
         surv_before = np.vstack([np.ones((1, len(rows))), surv_before[:-1]])
         with np.errstate(divide="ignore", invalid="ignore"):
             inv_D = np.where(D > 0, 1.0 / D, 0.0)
-        if method == "influence":
+        if method == "riskRegression":
             # riskRegression differentiates the exponential form even for
             # product-limit estimates (D = 1 in the derivative); so do we
             inv_D = np.ones_like(inv_D)
@@ -156,7 +160,7 @@ def risk_profile_with_se(
                 V = models[j].variance_.to_numpy()
                 var += np.einsum("trp,pq,trq->tr", g, V, g)
                 grid_parts[j] = (dH, S0, r, a, g)
-            if method == "influence":
+            if method != "delta":
                 ctx = {"grid": grid, "stratum": s, "inv_D": inv_D}
                 var = influence_variance(infl, grid_parts, ctx, Ft, idx)
             results[k][0][rows] = Ft.T
