@@ -40,7 +40,9 @@ def training_influence(model, basis, tie_convention: str = "exact") -> dict:
     beta = model.params_.to_numpy()
     lp = pb.X @ beta + pb.offset
     risk = np.exp(lp - basis.shift)
-    V = model.variance_.to_numpy() if model.robust_ else model.naive_variance_.to_numpy()
+    # the influence of the coefficients is the score times the inverse
+    # information (the naive variance), also when the fit reports a robust one
+    V = model.naive_variance_.to_numpy()
     if tie_convention == "exact":
         score = score_residuals(pb, beta, model.ties == "efron")
     else:
