@@ -22,6 +22,7 @@ from sklearn.base import BaseEstimator
 from ..data.validation import check_columns, encode_events
 from .coxph import CoxPH
 from .fit_results import forget_fit
+from .risk_profile_variance import risk_profile_with_se
 from .sklearn_api import (
     check_horizon,
     covariate_frame,
@@ -146,10 +147,34 @@ class CauseSpecificCox(BaseEstimator):
         return profile[cause]
 
     def predict_risk_profile(
-        self, df: pd.DataFrame, times, product_limit: bool = True
+        self,
+        df: pd.DataFrame,
+        times,
+        product_limit: bool = True,
+        se: bool = False,
+        conf_level: float = 0.95,
+        conf_type: str = "log-log",
+        se_method: str | None = None,
     ) -> dict[object, pd.DataFrame]:
-        """Cumulative incidence of every cause for every row: cause -> DataFrame(times x rows)."""
+        """Cumulative incidence of every cause for every row: cause -> DataFrame(times x rows).
+
+        With ``se=True`` each cause maps instead to a long table with columns
+        ``row`` (df's index), ``time``, ``risk``, ``std_err``, ``lower``,
+        ``upper`` and pointwise limits at ``conf_level`` on the ``conf_type``
+        scale. ``se_method="riskRegression"`` reproduces
+        ``predict(CSC, se = TRUE)`` (influence functions with riskRegression's
+        conventions); ``"influence"`` is the exact influence function (equal to
+        riskRegression without tied event times and for the exponential form);
+        both need Breslow ties and no weights or entry times. ``"delta"`` is the
+        model-based delta method (any fit). ``None`` picks "riskRegression" when
+        the fit allows it, else "delta"; the choice is in each table's
+        ``attrs["se_method"]``. See ``survkit.models.risk_profile_variance``.
+        """
         self._check_fitted()
+        if se:
+            return self._risk_profile_with_se(
+                df, times, product_limit, conf_level, conf_type, se_method
+            )
         if self._missing_causes:
             raise ValueError(
                 f"absolute risks need a model for every cause; causes "
@@ -195,3 +220,43 @@ class CauseSpecificCox(BaseEstimator):
         risk = self.predict(X)
         cause = self.causes_[0] if self.cause is None else self.cause
         return horizon_auc(y, risk, self.horizon, cause, self.censor_value_)
+
+    def _risk_profile_with_se(self, df, times, product_limit, conf_level, conf_type, se_method):
+        if self._missing_causes:
+            raise ValueError(
+                f"absolute risks need a model for every cause; causes "
+                f"{self._missing_causes} were not fitted. Fit with causes=None."
+            )
+        with_offset = [c for c, m in self.models_.items() if m.offset_col_ is not None]
+        if with_offset:
+            raise ValueError(
+                "se=True is not available for models with an offset (causes "
+                f"{with_offset}); fit without offset_col to get standard errors."
+            )
+        times = np.asarray(times, dtype=float).ravel()
+        if times.size == 0:
+            raise ValueError("times is empty; pass at least one time.")
+        first = next(iter(self.models_.values()))
+        codes = first.baseline_.strata_codes_for(df, first.strata_cols_)
+        times = first.baseline_.check_times(times, codes)
+        X = {c: m.design_.matrix(df) for c, m in self.models_.items()}
+        if se_method is None:
+            simple = all(
+                m.ties == "breslow" and m._problem.start is None and (m._problem.weights == 1).all()
+                for m in self.models_.values()
+            )
+            se_method = "riskRegression" if simple else "delta"
+        out = risk_profile_with_se(
+            self.models_,
+            X,
+            codes,
+            times,
+            product_limit,
+            conf_level,
+            conf_type,
+            df.index,
+            method=se_method,
+        )
+        for table in out.values():
+            table.attrs["se_method"] = se_method
+        return out

@@ -23,6 +23,7 @@ from .sklearn_api import (
     refuse_column_options,
 )
 from .summary_table import TestResult, coefficient_table, format_summary
+from .survival_prediction import predict_survival_with_se
 
 __all__ = ["CoxPH"]
 
@@ -185,6 +186,7 @@ class CoxPH(BaseEstimator):
         self.baseline_cumulative_hazard_ = self.baseline_.table()
         self._problem = problem
         self._concordance = None
+        self._survival_basis = None  # predict_survival(conf_level=) builds it on first use
 
     @property
     def concordance_(self) -> float:
@@ -290,13 +292,23 @@ class CoxPH(BaseEstimator):
             H0 * risk[None, :], index=pd.Index(times, name="time"), columns=df.index
         )
 
-    def predict_survival(self, df: pd.DataFrame, times) -> pd.DataFrame:
+    def predict_survival(
+        self, df: pd.DataFrame, times, conf_level: float | None = None, conf_type: str = "log"
+    ) -> pd.DataFrame:
         """S(t | x) = exp(-H0_s(t) exp(x'b)) per row (columns) at ``times`` (index).
 
         As R's ``survfit(fit, newdata)`` (its default ``stype = 2``); ties are
         handled as in the fit (Efron increments for an Efron fit).
+
+        With ``conf_level`` (e.g. 0.95) the result is instead a long table with
+        columns ``row`` (df's index), ``time``, ``survival``, ``std_err`` (of S),
+        ``std_err_cumhaz`` (R's ``std.err``), ``lower``, ``upper``: R's
+        ``summary(survfit(fit, newdata), times)`` with ``conf.type = conf_type``
+        (see ``survkit.models.survival_prediction``).
         """
-        return np.exp(-self.predict_cumulative_hazard(df, times))
+        if conf_level is None:
+            return np.exp(-self.predict_cumulative_hazard(df, times))
+        return predict_survival_with_se(self, df, times, conf_level, conf_type)
 
     def predict(self, X) -> np.ndarray:
         """scikit-learn's risk score: the linear predictor x'b (higher = earlier event)."""

@@ -7,9 +7,19 @@ so it can be restyled or saved (``fig.savefig(...)``). Figures are built with
 registered globally; pass ``ax=`` to draw into an existing Axes instead.
 """
 
+from .at_risk import add_at_risk_counts, at_risk_counts
 from .calibration import plot_calibration
 from .forest import plot_forest
 from .incidence import plot_cumulative_incidence
 from .schoenfeld import plot_schoenfeld
+from .survival import plot_survival
 
-__all__ = ["plot_calibration", "plot_cumulative_incidence", "plot_forest", "plot_schoenfeld"]
+__all__ = [
+    "add_at_risk_counts",
+    "at_risk_counts",
+    "plot_calibration",
+    "plot_cumulative_incidence",
+    "plot_forest",
+    "plot_schoenfeld",
+    "plot_survival",
+]

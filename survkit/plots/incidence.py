@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..data.validation import check_columns, check_covariate_names, check_dataframe
+from .at_risk import add_at_risk_counts
 from .figures import new_figure
 
 
@@ -15,6 +16,7 @@ def plot_cumulative_incidence(
     band: bool = True,
     ax=None,
     alpha: float = 0.2,
+    at_risk: dict | None = None,
 ):
     """Cumulative incidence per organ with pointwise confidence bands, optionally by group.
 
@@ -74,4 +76,7 @@ def plot_cumulative_incidence(
     axes[0].set_ylim(bottom=0)
     if has_group or ax is not None:
         axes[0].legend(frameon=False)
+    if at_risk is not None:
+        for panel in dict.fromkeys(axes):  # once per distinct Axes
+            add_at_risk_counts(panel, **at_risk)
     return fig
