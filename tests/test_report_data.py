@@ -19,7 +19,7 @@ from survkit.organs.time_varying import time_varying_effect
 from survkit.report import report_for_data
 from survkit.report.covariates import code_covariates
 from survkit.report.horizons import check_horizons, choose_horizons
-from survkit.report.risk_profiles import absolute_risks
+from survkit.report.risk_profiles import absolute_risks, model_intervals
 
 DATA = Path(__file__).resolve().parents[1] / "analyses" / "data"
 
@@ -88,6 +88,25 @@ def test_fast_absolute_risks_equal_the_model_prediction():
     ref = csc.predict_risk_profile(rows, times)
     for cause in (1, 2):
         np.testing.assert_allclose(ours[cause], ref[cause].to_numpy(), rtol=1e-10, atol=1e-14)
+
+
+def test_risk_profile_intervals_are_the_models_standard_error_limits():
+    # the report's limits are predict_risk_profile(se=True)'s, reshaped to (times, rows)
+    df = _cohort()
+    csc = CauseSpecificCox().fit(df, "time", "event", formula=["x", "z"], causes=[1, 2])
+    rows = df.iloc[[0, 5, 17]]
+    times = [0.5, 2.0]
+    lower, upper, method = model_intervals(csc, rows, [1, 2], times)
+    ref = csc.predict_risk_profile(rows, times, se=True)
+    point = absolute_risks(csc, rows, times)
+    assert method == "delta"  # Efron ties: the delta method
+    for cause in (1, 2):
+        table = ref[cause].set_index(["row", "time"])
+        for j, label in enumerate(rows.index):
+            for i, t in enumerate(times):
+                assert lower[cause][i, j] == table.loc[(label, t), "lower"]
+                assert upper[cause][i, j] == table.loc[(label, t), "upper"]
+                assert lower[cause][i, j] < point[cause][i, j] < upper[cause][i, j]
 
 
 def test_change_point_interval_is_an_interval_and_covers_the_truth():

@@ -85,7 +85,9 @@ def methods_section(spec: ReportSpec) -> Section:
             "sandwich variance including the censoring term. Aalen-Johansen incidence with "
             "cmprsk::cuminc's variance. Proportional hazards: R survival 3.x's cox.zph score "
             "test. Multiple testing: Benjamini-Hochberg (statsmodels). Risk-profile intervals: "
-            f"percentile bootstrap, {spec.bootstrap_replicates} resamples, seed {spec.seed}.",
+            "standard errors of the cause-specific absolute risks (delta method; "
+            "riskRegression's influence function for Breslow fits), log(-log) limits. "
+            f"Change-point intervals: seeded bootstrap (seed {spec.seed}).",
             f"Covariates (model columns; categorical covariates against their reference level): "
             f"{covariates}. Reference levels: the first category of a categorical column, the "
             "smallest value of a numeric column given as C(column), otherwise the most frequent "

@@ -5,18 +5,21 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..nonparametric.kaplan_meier import kaplan_meier
+from ..nonparametric.survival_summary import survival_quantiles
 from .content import Section, Table
 from .spec import ReportSpec
 
 
 def _reverse_km_median(time: np.ndarray, censored: np.ndarray) -> float:
-    # median follow-up by the reverse Kaplan-Meier (censoring as the event)
-    order = np.argsort(time, kind="stable")
-    ts, cs = time[order], censored[order]
-    at_risk = len(ts) - np.arange(len(ts))
-    surv = np.cumprod(1 - cs / at_risk)
-    below = np.flatnonzero(surv <= 0.5)
-    return float(ts[below[0]]) if below.size else np.nan
+    """Median follow-up by the reverse Kaplan-Meier: censoring is the event.
+
+    R: ``quantile(survfit(Surv(time, censored) ~ 1), 0.5)``; NaN when the reverse
+    curve never falls to one half.
+    """
+    frame = pd.DataFrame({"time": time, "censored": censored.astype(int)})
+    km = kaplan_meier(frame, "time", "censored", censor_value=0)
+    return float(survival_quantiles(km, probs=[0.5])["quantile"].iloc[0])
 
 
 def roles_table(spec: ReportSpec) -> pd.DataFrame:

@@ -8,19 +8,22 @@ import pandas as pd
 from ..nonparametric.aalen_johansen import aalen_johansen
 from ..nonparametric.gray_test import gray_test
 from ..plots import plot_cumulative_incidence
+from ..plots.at_risk import at_risk_counts
 from .content import Figure, Section, Table
 from .spec import ReportSpec
 
 
-def numbers_at_risk(ax, time: np.ndarray, ticks) -> None:
+def numbers_at_risk(ax, spec: ReportSpec, ticks) -> None:
     """The report's numbers-at-risk row, drawn in ``ax`` (an axes under the curves).
 
-    Kept in this one function so that survkit.plots' at-risk helper can replace it.
-    Patients at risk at t: still under follow-up and free of any first event (time >= t).
+    Patients at risk at t: still under follow-up and free of any first event
+    (``survkit.plots.at_risk_counts``: the risk set of Kaplan-Meier and R's survfit).
     """
-    ticks = [t for t in ticks if t <= time.max()]
-    for t in ticks:
-        ax.text(t, 0.5, str(int((time >= t).sum())), ha="center", va="center", fontsize=8)
+    ticks = [t for t in ticks if t <= spec.df[spec.duration_col].max()]
+    if ticks:
+        counts = at_risk_counts(spec.df, spec.duration_col, ticks).iloc[0]
+        for t, n in zip(ticks, counts, strict=True):
+            ax.text(t, 0.5, f"{int(n)}", ha="center", va="center", fontsize=8)
     ax.set_ylim(0, 1)
     ax.set_yticks([])
     ax.set_xticks([])
@@ -35,7 +38,6 @@ def _incidence_figure(spec: ReportSpec, cif: pd.DataFrame):
     n_panels = 2 if spec.competing else 1
     fig = MplFigure(figsize=(5 * n_panels, 4.3), layout="constrained")
     grid = fig.add_gridspec(2, n_panels, height_ratios=[6, 1])
-    time = spec.df[spec.duration_col].to_numpy(float)
     groups = [(spec.organs, f"{spec.outcome}{', by ' + spec.kind if spec.per_kind else ''}")]
     if spec.competing:
         groups.append((spec.competing, "competing events"))
@@ -49,7 +51,7 @@ def _incidence_figure(spec: ReportSpec, cif: pd.DataFrame):
         ax.set_xticks(ticks)
         risk = fig.add_subplot(grid[1, k])
         risk.set_xlim(ax.get_xlim())
-        numbers_at_risk(risk, time, ticks)
+        numbers_at_risk(risk, spec, ticks)
     return fig
 
 

@@ -1,8 +1,6 @@
-"""Per-patient predicted incidence per organ, with percentile-bootstrap intervals."""
+"""Per-patient predicted incidence per organ, with confidence intervals from standard errors."""
 
 from __future__ import annotations
-
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -59,46 +57,24 @@ def _baseline_at(model, times: np.ndarray) -> np.ndarray:
     return np.where(pos >= 0, values[np.maximum(pos, 0)], 0.0)
 
 
-def bootstrap_intervals(spec: ReportSpec, examples: pd.DataFrame, causes: list) -> tuple:
-    """Percentile-bootstrap 95% limits of the example patients' risks at the horizons.
+def model_intervals(csc: CauseSpecificCox, examples: pd.DataFrame, causes: list, horizons):
+    """95% limits of the example patients' risks at the horizons: cause -> (times, rows).
 
-    Kept in one function so a delta-method interval can replace it. Rows are
-    resampled with replacement (seeded); a replicate whose fit fails (a cause
-    without events in the resample) is skipped and counted.
+    ``CauseSpecificCox.predict_risk_profile(se=True)``: riskRegression's
+    influence-function standard errors for Breslow fits, otherwise the delta
+    method (the report's models use Efron's ties), with log(-log) limits.
+    Returns (lower, upper, method).
     """
-    rng = np.random.default_rng(spec.seed)
-    draws = {k: [] for k in causes}
-    failed = 0
-    n = len(spec.data)
-    for _ in range(spec.bootstrap_replicates):
-        sample = spec.data.iloc[rng.integers(0, n, n)].reset_index(drop=True)
-        # a resample whose fit fails or does not converge is counted, not used
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            try:
-                fit = CauseSpecificCox().fit(
-                    sample,
-                    spec.duration_col,
-                    spec.event_col,
-                    formula=spec.columns,
-                    censor_value=spec.censor_value,
-                    causes=causes,
-                )
-                risk = absolute_risks(fit, examples, spec.horizons)
-            except (ValueError, np.linalg.LinAlgError):
-                failed += 1
-                continue
-        converged = all(m.converged_ for m in fit.models_.values())
-        if caught or not converged or not all(np.isfinite(r).all() for r in risk.values()):
-            failed += 1
-            continue
-        for k in causes:
-            draws[k].append(risk[k])
-    if len(draws[causes[0]]) < 2:
-        return None, None, failed
-    lower = {k: np.quantile(np.stack(v), 0.025, axis=0) for k, v in draws.items()}
-    upper = {k: np.quantile(np.stack(v), 0.975, axis=0) for k, v in draws.items()}
-    return lower, upper, failed
+    profile = csc.predict_risk_profile(examples, horizons, se=True)
+    lower, upper, method = {}, {}, ""
+    for k in causes:
+        table = profile[k]
+        shape = (len(horizons), len(examples))
+        # rows come patient by patient, each with every horizon
+        lower[k] = table["lower"].to_numpy().reshape(shape[1], shape[0]).T
+        upper[k] = table["upper"].to_numpy().reshape(shape[1], shape[0]).T
+        method = table.attrs.get("se_method", "")
+    return lower, upper, method
 
 
 def _rounded(value: object) -> object:
@@ -147,7 +123,7 @@ def risk_profile_section(spec: ReportSpec) -> Section:
     }
     examples = spec.data.loc[list(picks.values())]
     risk = absolute_risks(csc, examples, spec.horizons)
-    lower, upper, failed = bootstrap_intervals(spec, examples, causes)
+    lower, upper, method = model_intervals(csc, examples, causes, spec.horizons)
     rows, shown = [], []
     for j, (label, idx) in enumerate(picks.items()):
         for cause in causes:
@@ -172,20 +148,16 @@ def risk_profile_section(spec: ReportSpec) -> Section:
     )
     spec.checks["risk_profile_any_event"] = {k: float(any_event[i]) for k, i in picks.items()}
     fig = _figure(spec, csc, examples, picks, causes, horizon)
-    used = spec.bootstrap_replicates - failed
     what = (
         f"first {spec.outcome} in each {spec.kind} (and of the competing events)"
         if spec.organ_data
         else "each first event"
     )
-    boot = (
-        f"95% intervals: percentile bootstrap over {used} resamples of the patients "
-        f"(seed {spec.seed}; a modest number so the report stays fast: the limits are rough)"
-        + (f"; {failed} resample(s) could not be fitted and were skipped" if failed else "")
-        + "."
-        if lower is not None
-        else "No bootstrap interval: too few resamples could be fitted."
-    )
+    how = {
+        "delta": "the delta method on the cause-specific models' coefficients and baseline hazards",
+        "riskRegression": "riskRegression's influence function",
+    }.get(method, method)
+    boot = f"95% intervals from standard errors by {how}, with log(-log) limits."
     return Section(
         "Individual risk profiles",
         [
@@ -200,7 +172,7 @@ def risk_profile_section(spec: ReportSpec) -> Section:
             Table(
                 "risk_profiles",
                 table,
-                "Predicted cumulative incidence (95% bootstrap interval) by time",
+                "Predicted cumulative incidence (95% confidence interval) by time",
                 csv=long,
             ),
         ],

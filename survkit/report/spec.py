@@ -32,7 +32,6 @@ class ReportSpec:
     roles_stated: bool = True  # False: no code was named competing, every code is of interest
     reference: dict = field(default_factory=dict)  # column -> reference level
     organ_data: bool = True  # the events of interest are organs (site-specific relapse)
-    bootstrap_replicates: int = 25  # risk-profile confidence intervals (each refits every model)
     seed: int = 1
     design: object | None = None  # covariates.CovariateDesign, set by build_report
     notes: list = field(default_factory=list)  # sections skipped and why
