@@ -12,7 +12,9 @@ Layout of a scenario file (see ``scenarios/breast_site_dormancy.toml``)::
     [covariates.<name>]            # in the order they should appear in the data
     distribution = "normal"        # normal | lognormal | bernoulli | poisson | categorical
     mean = 0.0                     # normal: mean, sd; lognormal: median, sdlog;
-    sd = 1.0                       # bernoulli: p; poisson: mean;
+    sd = 1.0                       # bernoulli: p (or given = "<categorical>" and
+                                   #   p = { <level> = p, ... }, one p per level);
+                                   # poisson: mean;
                                    # categorical: levels, probabilities (first = reference)
     center = 0.0                   # optional; effects act on (x - center)
     organ = "bone"                 # optional; marks a microenvironment covariate
@@ -29,6 +31,9 @@ Layout of a scenario file (see ``scenarios/breast_site_dormancy.toml``)::
     [death]
     gompertz = { rate_per_year = 0.006, growth_per_year = 0.09 }
 
+    [calibration]                  # optional; written by synthetic.calibrate
+    ...                            # (targets and achieved values; not read)
+
     [effects.<organ or death>]     # log hazard ratios; unspecified terms are 0
     age = 0.09                                            # constant
     astro = { change_points = [3.0], log_hr = [-0.9, 0.9] }  # piecewise
@@ -39,8 +44,8 @@ Every error is a ValueError naming the file, the key and a fix.
 
 from __future__ import annotations
 
+import copy
 import itertools
-import math
 import tomllib
 from importlib import resources
 from pathlib import Path
@@ -48,84 +53,20 @@ from pathlib import Path
 import numpy as np
 
 from synthetic.covariates import COVARIATE_FAMILIES, CovariateSpec
-from synthetic.distributions import (
-    DORMANCY_FAMILIES,
-    DormancyBaseline,
-    DormancyDistribution,
-    GompertzBaseline,
-    iqr_ratio_range,
-)
 from synthetic.scenario import CauseModel, Censoring, Effect, Scenario
+from synthetic.site_file import RESERVED_NAMES, parse_death, parse_site
+from synthetic.toml_checker import Checker
 
 DEFAULT_SCENARIO = "breast_site_dormancy"
-RESERVED_NAMES = ("death", "censored", "patient_id", "time", "event")
 
 _COVARIATE_PARAMS = {
     "normal": ("mean", "sd"),
     "lognormal": ("median", "sdlog"),
-    "bernoulli": ("p",),
+    "bernoulli": ("p", "given"),
     "poisson": ("mean",),
     "categorical": ("levels", "probabilities"),
 }
 _COVARIATE_OPTIONAL = ("distribution", "center", "organ", "description")
-
-
-class _Checker:
-    """Builds error messages that name the file, the key and a fix."""
-
-    def __init__(self, source: str):
-        self.source = source
-
-    def fail(self, key: str, problem: str, fix: str):
-        raise ValueError(f"{self.source}: {key} {problem}; {fix}")
-
-    def table(self, parent: dict, key: str, path: str, *, required: bool = True) -> dict:
-        value = parent.get(key)
-        if value is None and not required:
-            return {}
-        if not isinstance(value, dict):
-            self.fail(path, "is missing or not a table", f"add a [{path}] table")
-        return value
-
-    def known_keys(self, table: dict, allowed, path: str):
-        for key in table:
-            if key not in allowed:
-                where = f"{path}.{key}" if path else key
-                self.fail(where, "is not a known key", f"use one of {sorted(allowed)}")
-
-    def number(self, table: dict, key: str, path: str, *, default=None, **bounds) -> float:
-        where = f"{path}.{key}" if path else key
-        if key not in table:
-            if default is not None:
-                return default
-            self.fail(where, "is missing", "add it (a number)")
-        return self.value(table[key], where, **bounds)
-
-    def value(self, value, where: str, *, low=None, high=None, low_open=False) -> float:
-        number = isinstance(value, int | float) and not isinstance(value, bool)
-        if not number or not math.isfinite(value):
-            self.fail(where, f"= {value!r} is not a finite number", "give a number")
-        too_low = low is not None and (value < low or (low_open and value == low))
-        if too_low or (high is not None and value > high):
-            opening = "(" if low_open else "["
-            if low is not None and high is not None:
-                bound = f"in {opening}{low:g}, {high:g}]"
-            elif low is not None:
-                bound = f"> {low:g}" if low_open else f">= {low:g}"
-            else:
-                bound = f"<= {high:g}"
-            self.fail(where, f"= {value!r} is out of range", f"it must be {bound}")
-        return float(value)
-
-    def string(self, table: dict, key: str, path: str, *, default=None) -> str:
-        value = table.get(key, default)
-        if not isinstance(value, str) or not value.strip():
-            self.fail(
-                f"{path}.{key}" if path else key,
-                "is missing or not a string",
-                "give a non-empty string",
-            )
-        return value
 
 
 def scenario_directory() -> Path:
@@ -164,12 +105,24 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
 
 def parse_scenario(raw: dict, *, source: str, name: str) -> Scenario:
     """Validate a scenario mapping (as read from TOML) and build the Scenario."""
-    check = _Checker(source)
+    check = Checker(source)
     check.known_keys(
         raw,
-        {"description", "censoring", "covariates", "correlations", "sites", "death", "effects"},
+        {
+            "description",
+            "censoring",
+            "covariates",
+            "correlations",
+            "sites",
+            "death",
+            "effects",
+            "calibration",
+        },
         "",
     )
+    # [calibration] records how synthetic.calibrate fitted the file (targets
+    # beside achieved values); the model does not read it.
+    check.table(raw, "calibration", "calibration", required=False)
     description = check.string(raw, "description", "")
     if "\n" in description.strip():
         check.fail("description", "spans several lines", "keep it to one line")
@@ -193,14 +146,14 @@ def parse_scenario(raw: dict, *, source: str, name: str) -> Scenario:
     sites = tuple(
         CauseModel(
             organ,
-            _parse_site(check, table, f"sites.{organ}"),
+            parse_site(check, table, f"sites.{organ}"),
             _parse_effects(check, effect_tables.get(organ, {}), f"effects.{organ}", covariates),
         )
         for organ, table in site_tables.items()
     )
     death = CauseModel(
         "death",
-        _parse_death(check, check.table(raw, "death", "death")),
+        parse_death(check, check.table(raw, "death", "death")),
         _parse_effects(check, effect_tables.get("death", {}), "effects.death", covariates),
     )
     return Scenario(
@@ -212,10 +165,11 @@ def parse_scenario(raw: dict, *, source: str, name: str) -> Scenario:
         sites=sites,
         death=death,
         censoring=censoring,
+        raw=copy.deepcopy(raw),
     )
 
 
-def _parse_censoring(check: _Checker, table: dict) -> Censoring:
+def _parse_censoring(check: Checker, table: dict) -> Censoring:
     path = "censoring"
     check.known_keys(table, {"accrual_years", "study_end_years", "dropout_rate_per_year"}, path)
     accrual = check.number(table, "accrual_years", path, low=0.0)
@@ -230,7 +184,7 @@ def _parse_censoring(check: _Checker, table: dict) -> Censoring:
     return Censoring(accrual, end, dropout)
 
 
-def _parse_covariates(check: _Checker, tables: dict, site_names) -> tuple[CovariateSpec, ...]:
+def _parse_covariates(check: Checker, tables: dict, site_names) -> tuple[CovariateSpec, ...]:
     specs = []
     for name, table in tables.items():
         path = f"covariates.{name}"
@@ -267,10 +221,38 @@ def _parse_covariates(check: _Checker, tables: dict, site_names) -> tuple[Covari
         )
     if not specs:
         check.fail("covariates", "is empty", "declare at least one [covariates.<name>] table")
+    _check_conditionals(check, specs)
     return tuple(specs)
 
 
-def _parse_covariate_params(check: _Checker, family: str, table: dict, path: str) -> dict:
+def _check_conditionals(check: Checker, specs: list[CovariateSpec]) -> None:
+    """A bernoulli ``given`` a categorical needs one probability per level."""
+    by_name = {spec.name: spec for spec in specs}
+    for spec in specs:
+        given = spec.params.get("given") if spec.family == "bernoulli" else None
+        if given is None:
+            continue
+        path = f"covariates.{spec.name}"
+        parent = by_name.get(given)
+        if parent is None or parent.family != "categorical":
+            categoricals = [s.name for s in specs if s.family == "categorical"]
+            check.fail(
+                f"{path}.given",
+                f"= {given!r} is not a categorical covariate of this scenario",
+                f"use one of {categoricals}",
+            )
+        levels = set(parent.levels)
+        if set(spec.params["p"]) != levels:
+            missing = sorted(levels - set(spec.params["p"]))
+            unknown = sorted(set(spec.params["p"]) - levels)
+            check.fail(
+                f"{path}.p",
+                f"lacks levels {missing} and has unknown levels {unknown}",
+                f"give one probability for each of {list(parent.levels)}",
+            )
+
+
+def _parse_covariate_params(check: Checker, family: str, table: dict, path: str) -> dict:
     if family == "normal":
         return {
             "mean": check.number(table, "mean", path),
@@ -282,7 +264,23 @@ def _parse_covariate_params(check: _Checker, family: str, table: dict, path: str
             "sdlog": check.number(table, "sdlog", path, low=0.0, low_open=True),
         }
     if family == "bernoulli":
-        return {"p": check.number(table, "p", path, low=0.0, high=1.0)}
+        if "given" not in table:
+            return {"p": check.number(table, "p", path, low=0.0, high=1.0)}
+        given = check.string(table, "given", path)
+        by_level = table.get("p")
+        if not isinstance(by_level, dict) or not by_level:
+            check.fail(
+                f"{path}.p",
+                f"must map each level of {given!r} to a probability when given is set",
+                f"write p = {{ <level> = 0.9, ... }} for every level of {given!r}",
+            )
+        return {
+            "given": given,
+            "p": {
+                level: check.value(p, f"{path}.p.{level}", low=0.0, high=1.0)
+                for level, p in by_level.items()
+            },
+        }
     if family == "poisson":
         return {"mean": check.number(table, "mean", path, low=0.0, low_open=True, high=1e6)}
     levels = table.get("levels")
@@ -311,7 +309,7 @@ def _parse_covariate_params(check: _Checker, family: str, table: dict, path: str
     return {"levels": tuple(levels), "probabilities": tuple(float(p) for p in probabilities)}
 
 
-def _parse_correlations(check: _Checker, entries, covariates) -> np.ndarray:
+def _parse_correlations(check: Checker, entries, covariates) -> np.ndarray:
     names = [spec.name for spec in covariates]
     matrix = np.eye(len(names))
     if not isinstance(entries, list):
@@ -329,6 +327,12 @@ def _parse_correlations(check: _Checker, entries, covariates) -> np.ndarray:
                 'write between = ["a", "b"]',
             )
         for member in pair:
+            if member in names and "given" in covariates[names.index(member)].params:
+                check.fail(
+                    f"{path}.between",
+                    f"includes {member!r}, whose dependence is set by its given covariate",
+                    "remove this correlation; the per-level probabilities p define it",
+                )
             if member not in names:
                 check.fail(
                     f"{path}.between",
@@ -349,45 +353,7 @@ def _parse_correlations(check: _Checker, entries, covariates) -> np.ndarray:
     return matrix
 
 
-def _parse_site(check: _Checker, table: dict, path: str) -> DormancyBaseline:
-    if not isinstance(table, dict):
-        check.fail(path, "is not a table", f"write it as [{path}]")
-    if path.split(".", 1)[1] in RESERVED_NAMES:
-        check.fail(path, "uses a reserved name", f"rename it; {list(RESERVED_NAMES)} are reserved")
-    check.known_keys(table, {"seeding_fraction", "dormancy", "description"}, path)
-    pi = check.number(table, "seeding_fraction", path, low=0.0, high=1.0)
-    dormancy = check.table(table, "dormancy", f"{path}.dormancy")
-    dpath = f"{path}.dormancy"
-    check.known_keys(dormancy, {"distribution", "median_years", "iqr_years"}, dpath)
-    family = check.string(dormancy, "distribution", dpath)
-    if family not in DORMANCY_FAMILIES:
-        check.fail(
-            f"{dpath}.distribution",
-            f"= {family!r} is not a known distribution",
-            f"use one of {list(DORMANCY_FAMILIES)}",
-        )
-    median = check.number(dormancy, "median_years", dpath, low=0.0, low_open=True)
-    iqr = check.number(dormancy, "iqr_years", dpath, low=0.0, low_open=True)
-    low, high = iqr_ratio_range(family)
-    if not low < iqr / median < high:
-        check.fail(
-            f"{dpath}.iqr_years",
-            f"= {iqr} gives iqr/median = {iqr / median:.4g}, which a {family} cannot have",
-            f"keep iqr/median in ({low:.3g}, {high:.3g})",
-        )
-    return DormancyBaseline(pi, DormancyDistribution.from_median_iqr(family, median, iqr))
-
-
-def _parse_death(check: _Checker, table: dict) -> GompertzBaseline:
-    check.known_keys(table, {"gompertz", "description"}, "death")
-    gompertz = check.table(table, "gompertz", "death.gompertz")
-    check.known_keys(gompertz, {"rate_per_year", "growth_per_year"}, "death.gompertz")
-    rate = check.number(gompertz, "rate_per_year", "death.gompertz", low=0.0, low_open=True)
-    growth = check.number(gompertz, "growth_per_year", "death.gompertz", low=0.0, high=1.0)
-    return GompertzBaseline(rate, growth)
-
-
-def _parse_effects(check: _Checker, table: dict, path: str, covariates) -> tuple[Effect, ...]:
+def _parse_effects(check: Checker, table: dict, path: str, covariates) -> tuple[Effect, ...]:
     by_name = {spec.name: spec for spec in covariates}
     effects = []
     for name, value in table.items():
@@ -429,7 +395,7 @@ def _parse_effects(check: _Checker, table: dict, path: str, covariates) -> tuple
     return tuple(sorted(effects, key=lambda effect: order[effect.term]))
 
 
-def _parse_one_effect(check: _Checker, value, where: str, term: str) -> Effect:
+def _parse_one_effect(check: Checker, value, where: str, term: str) -> Effect:
     if not isinstance(value, dict):
         return Effect(term, (check.value(value, where),))
     check.known_keys(value, {"change_points", "log_hr"}, where)

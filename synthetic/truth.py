@@ -27,6 +27,7 @@ import itertools
 import numpy as np
 import pandas as pd
 
+from synthetic.dormancy_mixture import MixtureDormancy
 from synthetic.scenario import CauseModel, Scenario
 
 _GAUSS_ORDER = 8
@@ -134,9 +135,13 @@ def quadrature_grid(scenario: Scenario, times: np.ndarray, refinement: int = 1):
     points = {0.0, t_max, *times.tolist()}
     for cause in scenario.causes:
         points.update(c for c in cause.change_points if c < t_max)
-        if cause.is_site:
-            dormancy = cause.baseline.dormancy
-            quantiles = dormancy.ppf(np.array(_QUANTILE_LEVELS))
+        if not cause.is_site:
+            continue
+        # A mixture's density is the sum of its components': resolving each
+        # component's peak and its singularity at 0 resolves the mixture.
+        dormancy = cause.baseline.dormancy
+        for part in dormancy.components if isinstance(dormancy, MixtureDormancy) else (dormancy,):
+            quantiles = part.ppf(np.array(_QUANTILE_LEVELS))
             stop = quantiles[_QUANTILE_LEVELS.index(1e-3)]
             # Extreme gamma shapes put the 1e-10 quantile below double range;
             # 30 decades of grading are plenty either way.
