@@ -26,9 +26,9 @@ from matplotlib.figure import Figure as MplFigure
 from scipy import stats
 
 from survkit import aalen_johansen
+from survkit.organs.site_models import fit_sites
 from survkit.report.content import Figure, Report, Section, Table
 from survkit.report.render import write_atomically
-from survkit.site_models import fit_sites
 from synthetic import load_scenario, simulate_cohort
 
 SCENARIOS = ("breast_site_dormancy", "site_agnostic")

@@ -26,7 +26,7 @@ from _common import have_r, median_time, print_table, run_r
 from cox import COLS, P, make_data  # the same data as the fit benchmark
 
 from survkit import CoxPH
-from survkit.cox_zph import cox_zph
+from survkit.diagnostics.cox_zph import cox_zph
 
 KINDS = ["martingale", "deviance", "score", "schoenfeld", "scaledsch", "dfbeta", "dfbetas"]
 

@@ -1,25 +1,19 @@
 """survkit: Cox and competing-risks models for site-specific metastatic relapse."""
 
-from importlib.metadata import PackageNotFoundError, version
-
-from .aalen_johansen import aalen_johansen
-from .cause_specific import CauseSpecificCox
-from .change_point import estimate_change_point
-from .cox_zph import cox_zph, cox_zph_details
-from .coxph import CoxPH
-from .coxph_residuals import cox_residuals
-from .episodes import split_episodes
-from .fine_gray import FineGray
-from .gray_test import gray_test
+from ._version import __version__
+from .data.episodes import split_episodes
+from .diagnostics.cox_zph import cox_zph, cox_zph_details
+from .diagnostics.residuals import cox_residuals
+from .models.cause_specific import CauseSpecificCox
+from .models.coxph import CoxPH
+from .models.fine_gray import FineGray
+from .nonparametric.aalen_johansen import aalen_johansen
+from .nonparametric.gray_test import gray_test
+from .organs.change_point import estimate_change_point
+from .organs.site_models import fit_sites
+from .organs.stacked import fit_stacked, stack_causes
+from .organs.time_varying import detect_double_agents, fit_smooth_effect, time_varying_effect
 from .plots import plot_cumulative_incidence, plot_forest, plot_schoenfeld
-from .site_models import fit_sites
-from .stacked import fit_stacked, stack_causes
-from .time_varying import detect_double_agents, fit_smooth_effect, time_varying_effect
-
-try:
-    __version__ = version("survkit")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0+unknown"
 
 __all__ = [
     "CauseSpecificCox",

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from survkit.concordance import concordance_counts
+from survkit.engine.concordance import concordance_counts
 
 from .reference_cases import (
     RTOL_COEF,

@@ -8,7 +8,7 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 
 from survkit import CoxPH
-from survkit.concordance import concordance_counts
+from survkit.engine.concordance import concordance_counts
 
 from .reference_cases import (
     RTOL_COEF,

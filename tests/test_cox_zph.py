@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from survkit import CoxPH
-from survkit.cox_zph import cox_zph, cox_zph_details
+from survkit.diagnostics.cox_zph import cox_zph, cox_zph_details
 
 from .reference_cases import RTOL_STAT, cases, cox_kwargs, data, matrix, with_dummies
 

@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 
 from survkit import CoxPH
-from survkit.coxph_residuals import RESIDUAL_KINDS, cox_residuals
-from survkit.risk_set_moments import risk_set_moments
+from survkit.diagnostics.residuals import RESIDUAL_KINDS, cox_residuals
+from survkit.engine.moments import risk_set_moments
 
 from .reference_cases import cases, cox_kwargs, data, matrix, with_dummies
 

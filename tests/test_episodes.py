@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from survkit.episodes import period_columns, period_labels, split_episodes
+from survkit.data.episodes import period_columns, period_labels, split_episodes
 
 from .reference_cases import cases, data
 

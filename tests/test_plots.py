@@ -12,10 +12,10 @@ from matplotlib.figure import Figure
 from statsmodels.nonparametric.smoothers_lowess import lowess
 
 from survkit import CoxPH
-from survkit.cox_zph import cox_zph_details
+from survkit.diagnostics.cox_zph import cox_zph_details
+from survkit.organs.site_models import fit_sites
+from survkit.organs.time_varying import time_varying_effect
 from survkit.plots import plot_cumulative_incidence, plot_forest, plot_schoenfeld
-from survkit.site_models import fit_sites
-from survkit.time_varying import time_varying_effect
 
 from .reference_cases import data
 

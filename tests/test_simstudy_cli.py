@@ -6,7 +6,7 @@ import click
 import pandas as pd
 from click.testing import CliRunner
 
-from survkit.cli_simstudy import simstudy
+from survkit.cli.simstudy_command import simstudy
 
 SMALL = ["--n", "600", "--reps", "2", "--seed", "5"]
 

@@ -136,7 +136,7 @@ def test_resume_after_sigkill_of_a_running_study(serial_run, tmp_path):
         )
     )
     out = tmp_path / "out"
-    code = "import sys; from survkit.cli_simstudy import simstudy; simstudy(sys.argv[1:])"
+    code = "import sys; from survkit.cli.simstudy_command import simstudy; simstudy(sys.argv[1:])"
     process = subprocess.Popen(
         [sys.executable, "-c", code, "--config", str(config), "--out", str(out)],
         stdout=subprocess.DEVNULL,

@@ -8,7 +8,7 @@ import pytest
 from statsmodels.stats.multitest import multipletests
 
 from survkit import CoxPH
-from survkit.site_models import fit_sites
+from survkit.organs.site_models import fit_sites
 
 from .reference_cases import RTOL_COEF, RTOL_SE, cases, data, vector
 

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from survkit import CoxPH
-from survkit.stacked import fit_stacked, stack_causes
+from survkit.organs.stacked import fit_stacked, stack_causes
 
 from .cox_case_asserts import assert_cox_case
 from .reference_cases import (

@@ -6,12 +6,8 @@ import pandas as pd
 import pytest
 
 from survkit import CoxPH
-from survkit.episodes import split_episodes
-from survkit.time_varying import (
-    detect_double_agents,
-    fit_smooth_effect,
-    time_varying_effect,
-)
+from survkit.data.episodes import split_episodes
+from survkit.organs.time_varying import detect_double_agents, fit_smooth_effect, time_varying_effect
 
 from .cox_case_asserts import assert_cox_case
 from .reference_cases import RTOL_COEF, RTOL_SE, RTOL_STAT, cases, data, matrix, vector

@@ -76,7 +76,7 @@ def report_for_data(
     time_unit: str = "years",
     progress: Callable[[str], None] | None = None,
 ) -> Report:
-    from ..validation import encode_events
+    from ..data.validation import encode_events
 
     coding = encode_events(df[event_col], event_col, cause=True, censor_value=censor_value)
     competing = list(competing or [])

@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..aalen_johansen import aalen_johansen
-from ..time_varying import time_varying_effect
+from ..nonparametric.aalen_johansen import aalen_johansen
+from ..organs.time_varying import time_varying_effect
 from .content import Section, Table
 
 

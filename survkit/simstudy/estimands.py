@@ -26,7 +26,6 @@ built from the scenario alone, identically in the driver and in every worker.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -34,8 +33,9 @@ import pandas as pd
 from synthetic import Scenario, simulate_cohort
 from synthetic.truth import truth_table
 
-if TYPE_CHECKING:
-    from .definition import StudyDefinition
+from .definition import StudyDefinition
+from .estimand_ids import cif_id, log_hr_id, sd_log_hr_id
+from .methods import analysis_frame, fit_fine_gray
 
 REFERENCE_KEY = 2**32  # spawn key of the reference cohort; replicate indices stay below it
 _CIF_SD_SUBSAMPLE = 10_000
@@ -51,18 +51,6 @@ COLUMNS = [
     "true_value",
     "true_value_mcse",
 ]
-
-
-def log_hr_id(site: str, covariate: str, start: float, end: float) -> str:
-    return f"log_hr[{site}, {covariate}, {start:g}-{end:g}]"
-
-
-def cif_id(cause: str, time: float) -> str:
-    return f"cif[{cause}, t={time:g}]"
-
-
-def sd_log_hr_id(site: str, covariate: str) -> str:
-    return f"sd_log_hr[{site}, {covariate}]"
 
 
 @dataclass(frozen=True)
@@ -197,8 +185,6 @@ def estimand_table(
                     )
                 )
     if fine_gray_sites:
-        from .methods import analysis_frame, fit_fine_gray
-
         frame = analysis_frame(reference)
         for site in fine_gray_sites:
             model = fit_fine_gray(frame, plan, site)

@@ -39,7 +39,11 @@ import numpy as np
 import pandas as pd
 from sklearn.exceptions import ConvergenceWarning
 
-from .estimands import cif_id, sd_log_hr_id
+from ..data.episodes import split_episodes
+from ..models.coxph import CoxPH
+from ..models.fine_gray import FineGray
+from ..nonparametric.aalen_johansen import aalen_johansen as estimate_cif
+from .estimand_ids import cif_id, sd_log_hr_id
 
 CENSORED = "censored"
 _RECOVERABLE = (ValueError, ArithmeticError, np.linalg.LinAlgError)
@@ -166,8 +170,6 @@ def _events(frame: pd.DataFrame, cause: str) -> int:
 
 # ------------------------------------------------------------------ methods
 def cause_specific_cox(frame: pd.DataFrame, plan, options: dict) -> list[tuple]:
-    from survkit import CoxPH
-
     rows = []
     for site, entries in plan.log_hr.items():
         targets = [(ident, len(pieces) > 1) for _, pieces in entries for *_, ident in pieces]
@@ -193,9 +195,6 @@ def cause_specific_cox(frame: pd.DataFrame, plan, options: dict) -> list[tuple]:
 
 
 def time_split_cox(frame: pd.DataFrame, plan, options: dict) -> list[tuple]:
-    from survkit import CoxPH
-    from survkit.episodes import split_episodes
-
     rows = []
     for site, entries in plan.log_hr.items():
         cuts = plan.change_points[site]
@@ -260,8 +259,6 @@ def time_split_cox(frame: pd.DataFrame, plan, options: dict) -> list[tuple]:
 def fit_fine_gray(frame: pd.DataFrame, plan, site: str):
     """The Fine-Gray model every study uses (all design terms); also fits the
     least-false truth on the reference cohort."""
-    from survkit import FineGray
-
     model = FineGray().fit(
         frame, "time", "event", cause=site, formula=list(plan.terms), censor_value=CENSORED
     )
@@ -307,14 +304,12 @@ def fine_gray(frame: pd.DataFrame, plan, options: dict) -> list[tuple]:
 
 
 def aalen_johansen(frame: pd.DataFrame, plan, options: dict) -> list[tuple]:
-    from survkit import aalen_johansen as estimate
-
     targets = [(cif_id(c, t), False) for c in plan.cif_causes for t in plan.cif_times]
     if not targets:
         return []
 
     def fit():
-        table = estimate(
+        table = estimate_cif(
             frame[["time", "event"]],
             "time",
             "event",

@@ -219,12 +219,11 @@ def code_environment() -> dict:
     import pandas
     import scipy
 
-    import survkit
     import synthetic
 
     digest = hashlib.sha256()
-    for package in (survkit, synthetic):
-        root = Path(package.__file__).parent
+    # survkit's own folder from this file's place (simstudy never imports the package root)
+    for root in (Path(__file__).resolve().parents[1], Path(synthetic.__file__).parent):
         for path in sorted(root.rglob("*.py")):
             digest.update(str(path.relative_to(root.parent)).encode())
             digest.update(path.read_bytes())

@@ -1,0 +1,71 @@
+"""``survkit fit``: one model on a data file, its summary printed and optionally written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .inputs import event_code, read_table
+
+
+@click.command()
+@click.option("--data", "data_path", required=True, help="Data file (.csv or .parquet).")
+@click.option("--duration-col", required=True)
+@click.option("--event-col", required=True)
+@click.option("--formula", required=True, help='Right-hand side, e.g. "age + C(subtype)".')
+@click.option(
+    "--model", type=click.Choice(["cox", "finegray", "sites"]), default="cox", show_default=True
+)
+@click.option("--cause", default=None, help="Event code of interest (cox: cause-specific).")
+@click.option("--censor-value", default="0", show_default=True, help="Censoring code.")
+@click.option("--strata", multiple=True, help="Stratification column (cox; repeatable).")
+@click.option(
+    "--out",
+    "out_dir",
+    default=None,
+    type=click.Path(file_okay=False),
+    help="Folder for the result CSV.",
+)
+def fit(
+    data_path, duration_col, event_col, formula, model, cause, censor_value, strata, out_dir
+) -> None:
+    """Fit a model and print its summary table."""
+    from ..models.coxph import CoxPH
+    from ..models.fine_gray import FineGray
+    from ..organs.site_models import fit_sites
+
+    df = read_table(data_path)
+    if event_col not in df.columns:
+        raise click.UsageError(f"--event-col {event_col!r} is not a column of {data_path}.")
+    censor = event_code(censor_value, df[event_col])
+    code = event_code(cause, df[event_col])
+    if model == "cox":
+        est = CoxPH().fit(
+            df,
+            duration_col,
+            event_col,
+            formula=formula,
+            strata=list(strata) or None,
+            cause=code,
+            censor_value=censor,
+        )
+        click.echo(est.summary_text())
+        table = est.summary
+    elif model == "finegray":
+        if code is None:
+            raise click.UsageError("--model finegray needs --cause (the event code of interest).")
+        est = FineGray().fit(
+            df, duration_col, event_col, cause=code, formula=formula, censor_value=censor
+        )
+        click.echo(est.summary_text())
+        table = est.summary
+    else:
+        fits = fit_sites(df, duration_col, event_col, formula, censor_value=censor)
+        table = fits.table
+        click.echo(table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    if out_dir is not None:
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+        path = Path(out_dir) / f"{model}.csv"
+        table.to_csv(path)
+        click.echo(f"wrote {path}")

@@ -1,0 +1,64 @@
+"""Reading what the user typed: data files, event codes, formula terms, progress bars."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+
+import click
+import pandas as pd
+
+
+def progress_bar(total: int, desc: str):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, disable=not sys.stderr.isatty(), leave=False)
+
+
+def command_line() -> str:
+    return "survkit " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+
+
+def read_table(path: str) -> pd.DataFrame:
+    p = Path(path)
+    if not p.exists():
+        raise click.UsageError(f"data file {path!r} does not exist.")
+    if p.suffix.lower() == ".csv":
+        return pd.read_csv(p)
+    if p.suffix.lower() in (".parquet", ".pq"):
+        return pd.read_parquet(p)
+    raise click.UsageError(f"data file {path!r}: use a .csv or .parquet file.")
+
+
+def event_code(value: str | None, column: pd.Series) -> object:
+    """A code typed on the command line, converted to the column's type."""
+    if value is None:
+        return None
+    if pd.api.types.is_numeric_dtype(column):
+        try:
+            return int(value)
+        except ValueError:
+            raise click.UsageError(
+                f"{value!r} is not a code of numeric column {column.name!r}."
+            ) from None
+    return value
+
+
+def formula_terms(formula: str) -> list[str]:
+    """Top-level '+' terms of a formula right-hand side."""
+    rhs = formula.split("~", 1)[-1]
+    terms, depth, current = [], 0, []
+    for ch in rhs:
+        depth += ch in "([{"
+        depth -= ch in ")]}"
+        if ch == "+" and depth == 0:
+            terms.append("".join(current).strip())
+            current = []
+        else:
+            current.append(ch)
+    terms.append("".join(current).strip())
+    terms = [t for t in terms if t]
+    if not terms:
+        raise click.UsageError(f"--formula {formula!r} has no terms.")
+    return terms

@@ -1,0 +1,250 @@
+"""Read a DataFrame into validated arrays for the survival models.
+
+One function reads the time, event, entry, strata, weight, cluster and offset
+columns and the covariates for every model, so they all apply the same rules
+(see ``validation``). The caller's DataFrame is never modified.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from numba import njit
+
+from .design import Design, build_design
+from .validation import (
+    EventCoding,
+    as_column_list,
+    check_columns,
+    check_dataframe,
+    check_finite_numeric,
+    check_times,
+    check_weights,
+    encode_events,
+)
+
+__all__ = [
+    "SurvivalData",
+    "check_design",
+    "group_codes",
+    "read_survival_data",
+    "row_strata_labels",
+    "strata_codes",
+]
+
+
+@dataclass
+class SurvivalData:
+    X: np.ndarray
+    design: Design
+    stop: np.ndarray
+    start: np.ndarray | None
+    status: np.ndarray
+    events: EventCoding
+    strata_codes: np.ndarray | None
+    strata_labels: list[str]
+    strata_cols: list[str]
+    weights: np.ndarray | None
+    cluster: np.ndarray | None
+    offset: np.ndarray | None
+    duration_col: str
+    event_col: str
+    entry_col: str | None
+    offset_col: str | None
+    order: np.ndarray | None = None  # caller's row of each row here, when sorted
+
+
+def group_codes(df: pd.DataFrame, col: str | None, what: str) -> tuple[np.ndarray, list]:
+    """Integer codes 0..G-1 of a grouping column (sorted levels) and the levels.
+
+    ``what`` names the argument in the error for missing values ("group", ...).
+    Without a column, every row is in one group labelled None.
+    """
+    if col is None:
+        return np.zeros(len(df), dtype=np.int64), [None]
+    n_missing = int(df[col].isna().sum())
+    if n_missing:
+        raise ValueError(
+            f"{what} column {col!r} has {n_missing} missing value(s); give them a level of "
+            "their own or drop those rows."
+        )
+    codes, uniques = pd.factorize(df[col], sort=True)
+    return codes.astype(np.int64), [u.item() if hasattr(u, "item") else u for u in uniques]
+
+
+def strata_codes(df: pd.DataFrame, cols: list[str]) -> tuple[np.ndarray, list[str]]:
+    """Integer codes 0..S-1 for the combinations of ``cols`` (sorted), and R-style labels."""
+    for col in cols:
+        n_missing = int(df[col].isna().sum())
+        if n_missing:
+            raise ValueError(
+                f"strata column {col!r} has {n_missing} missing value(s); give them a level "
+                "of their own or drop those rows."
+            )
+    grouped = df.groupby(cols, sort=True, observed=True)
+    codes = grouped.ngroup().to_numpy().astype(np.int64)
+    keys = list(grouped.groups.keys())
+    labels = []
+    for key in keys:
+        values = key if isinstance(key, tuple) else (key,)
+        labels.append(", ".join(f"{c}={_plain(v)}" for c, v in zip(cols, values, strict=True)))
+    return codes, labels
+
+
+def row_strata_labels(df: pd.DataFrame, cols: list[str]) -> list[str]:
+    """The R-style label ("sex=1, ecog=0") of each row's stratum, as ``strata_codes``."""
+    parts = [[f"{c}={_plain(v)}" for v in df[c].tolist()] for c in cols]
+    return [", ".join(items) for items in zip(*parts, strict=True)]
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, (np.floating, float)) and float(value).is_integer():
+        return int(value)
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+@njit(cache=True)
+def _column_ranges(X):
+    """Column minima and maxima in one pass over the rows."""
+    lo = X[0].copy()
+    hi = X[0].copy()
+    for i in range(1, X.shape[0]):
+        for j in range(X.shape[1]):
+            v = X[i, j]
+            if v < lo[j]:
+                lo[j] = v
+            elif v > hi[j]:
+                hi[j] = v
+    return lo, hi
+
+
+def check_design(X: np.ndarray, names: list[str]) -> None:
+    """Refuse constant covariates, naming them (collinearity is checked on the
+    information matrix by the engine, see ``validation.check_identifiable``)."""
+    if X.shape[1] == 0:
+        return
+    lo, hi = _column_ranges(X)
+    constant = np.flatnonzero(lo == hi)
+    if constant.size:
+        j = int(constant[0])
+        raise ValueError(
+            f"covariate {names[j]!r} is constant (all {X.shape[0]} rows equal {lo[j]:g}); it "
+            "has no effect to estimate. Remove it from the formula."
+        )
+
+
+def sort_order(stop: np.ndarray, strata: np.ndarray | None) -> np.ndarray:
+    """The engine's row order: stratum ascending, then stop time descending.
+
+    Only the grouping of tied times matters to the engine, not the order
+    within a tie, so the faster unstable sort is used when there are no strata
+    (it is deterministic: the same data always give the same order).
+    """
+    if strata is None or not strata.any():
+        return np.argsort(-stop)
+    return np.lexsort((-stop, strata))
+
+
+def read_survival_data(
+    df: pd.DataFrame,
+    *,
+    duration_col: str,
+    event_col: str,
+    formula,
+    entry_col: str | None = None,
+    strata=None,
+    weights_col: str | None = None,
+    cluster_col: str | None = None,
+    offset_col: str | None = None,
+    cause: object = None,
+    censor_value: object = 0,
+    require_covariates: bool = True,
+    sort_rows: bool = False,
+) -> SurvivalData:
+    """Validate and read the columns a survival model uses.
+
+    With ``sort_rows`` every array comes back in the engine's risk-set order
+    (stratum, then stop time descending) and ``order`` maps back to the caller's
+    rows; the design matrix is then built directly in that order, so it exists
+    only once in memory.
+    """
+    check_dataframe(df)
+    strata_cols = as_column_list(strata)
+    check_columns(
+        df,
+        {
+            "duration_col": [duration_col],
+            "event_col": [event_col],
+            "entry_col": as_column_list(entry_col),
+            "strata": strata_cols,
+            "weights_col": as_column_list(weights_col),
+            "cluster_col": as_column_list(cluster_col),
+            "offset_col": as_column_list(offset_col),
+        },
+    )
+    stop = check_finite_numeric(df[duration_col], duration_col)
+    start = None if entry_col is None else check_finite_numeric(df[entry_col], entry_col)
+    check_times(stop, duration_col, start, entry_col)
+    events = encode_events(df[event_col], event_col, cause=cause, censor_value=censor_value)
+    if not events.status.any():
+        raise ValueError(
+            f"event column {event_col!r} has no events (all {len(df)} rows censored); "
+            "a Cox model needs at least one event."
+        )
+    weights = None
+    if weights_col is not None:
+        weights = check_finite_numeric(df[weights_col], weights_col)
+        check_weights(weights, weights_col)
+    offset = None if offset_col is None else check_finite_numeric(df[offset_col], offset_col)
+    cluster = None
+    if cluster_col is not None:
+        n_missing = int(df[cluster_col].isna().sum())
+        if n_missing:
+            raise ValueError(
+                f"cluster column {cluster_col!r} has {n_missing} missing value(s); every row "
+                "needs a cluster id."
+            )
+        cluster = pd.factorize(df[cluster_col], sort=True)[0].astype(np.int64)
+    codes, labels = (None, []) if not strata_cols else strata_codes(df, strata_cols)
+    order = None
+    if sort_rows:
+        order = sort_order(stop, codes)
+        events = EventCoding(
+            events.status[order],
+            events.censored[order],
+            events.cause,
+            events.labels,
+            events.cause_index[order],
+        )
+        stop = stop[order]
+        start, weights, offset, cluster, codes = (
+            None if a is None else a[order] for a in (start, weights, offset, cluster, codes)
+        )
+    if formula is None and not require_covariates:
+        design, X = Design(names=[], columns=[]), np.zeros((len(df), 0))
+    else:
+        design, X = build_design(df, formula, rows=order)
+        check_design(X, design.names)
+    return SurvivalData(
+        X=X,
+        design=design,
+        stop=stop,
+        start=start,
+        status=events.status,
+        events=events,
+        strata_codes=codes,
+        strata_labels=labels,
+        strata_cols=strata_cols,
+        weights=weights,
+        cluster=cluster,
+        offset=offset,
+        duration_col=duration_col,
+        event_col=event_col,
+        entry_col=entry_col,
+        offset_col=offset_col,
+        order=order,
+    )

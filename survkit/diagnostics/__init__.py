@@ -1,0 +1,4 @@
+"""Diagnostics of fitted models.
+
+Residuals of any fitted CoxPH and cox.zph.
+"""

@@ -1,0 +1,4 @@
+"""Regression models on the engine.
+
+CoxPH, FineGray, CauseSpecificCox, their baselines, summaries and residuals.
+"""

@@ -1,0 +1,155 @@
+"""Cause-specific Cox models for every cause, combined into absolute risks.
+
+``CauseSpecificCox`` fits one ``CoxPH(cause=k)`` per event type on the same data
+(other causes censored) and predicts each patient's cumulative incidence of
+every cause -- the per-organ risk profile -- by the Aalen-Johansen formula on
+the model-based hazards, as ``riskRegression::predictRisk(CSC(...))``:
+
+    F_k(t | x) = sum_{s <= t} S(s- | x) dH_k(s | x),   dH_k(s | x) = dH0_k(s) exp(x'b_k)
+    S(s- | x)  = prod_{u < s} (1 - sum_j dH_j(u | x))          (product_limit=True)
+               = exp(-sum_j H_j(s- | x))                        (product_limit=False)
+
+over the distinct event times s of any cause. The baseline increments are
+those of each fit's ties (Efron increments for Efron fits), as riskRegression's.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+
+from ..data.validation import check_columns, encode_events
+from .coxph import CoxPH
+from .fit_results import forget_fit
+
+__all__ = ["CauseSpecificCox"]
+
+
+class CauseSpecificCox(BaseEstimator):
+    """One cause-specific Cox model per cause, and their combined absolute risks.
+
+    Parameters are those of ``CoxPH`` and apply to every cause's model.
+    Fitted: ``models_`` (cause -> fitted CoxPH), ``causes_``, and ``summary``
+    (the coefficient tables stacked, indexed by cause and covariate).
+    """
+
+    def __init__(
+        self, ties: str = "efron", conf_level: float = 0.95, tol: float = 1e-9, max_iter: int = 20
+    ):
+        self.ties = ties
+        self.conf_level = conf_level
+        self.tol = tol
+        self.max_iter = max_iter
+
+    def fit(
+        self,
+        df: pd.DataFrame,
+        duration_col: str = "time",
+        event_col: str = "status",
+        formula: str | list[str] | None = None,
+        censor_value: object = 0,
+        causes: list | None = None,
+        **cox_options,
+    ) -> CauseSpecificCox:
+        """Fit ``CoxPH(cause=k)`` for every cause k (or those in ``causes``).
+
+        ``cox_options`` (``strata``, ``entry_col``, ``weights_col``, ...) are passed
+        to every ``CoxPH.fit``.
+        """
+        forget_fit(self)
+        check_columns(df, {"event_col": [event_col]})
+        coding = encode_events(df[event_col], event_col, cause=True, censor_value=censor_value)
+        chosen = list(coding.labels) if causes is None else list(causes)
+        self.models_ = {}
+        for cause in chosen:
+            model = CoxPH(
+                ties=self.ties, conf_level=self.conf_level, tol=self.tol, max_iter=self.max_iter
+            )
+            self.models_[cause] = model.fit(
+                df,
+                duration_col,
+                event_col,
+                formula=formula,
+                cause=cause,
+                censor_value=censor_value,
+                **cox_options,
+            )
+        self.causes_ = chosen
+        self.all_causes_ = list(coding.labels)
+        if causes is not None and set(chosen) != set(coding.labels):
+            # absolute risks need every competing cause's hazard
+            missing = [c for c in coding.labels if c not in chosen]
+            self._missing_causes = missing
+        else:
+            self._missing_causes = []
+        return self
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "models_"):
+            raise ValueError("this CauseSpecificCox is not fitted yet; call fit(df, ...) first.")
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        self._check_fitted()
+        return pd.concat({c: m.summary for c, m in self.models_.items()}, names=["cause"])
+
+    def _hazard_increments(self, df: pd.DataFrame, grid: np.ndarray) -> dict:
+        """Per cause, (len(grid), n) increments of H_k(t | x) at the grid times."""
+        out = {}
+        for cause, model in self.models_.items():
+            H = model.predict_cumulative_hazard(df, grid).to_numpy()
+            out[cause] = np.diff(H, axis=0, prepend=0.0)
+        return out
+
+    def predict_cumulative_incidence(
+        self, df: pd.DataFrame, times, cause: object = None, product_limit: bool = True
+    ) -> pd.DataFrame:
+        """Absolute risk of ``cause`` by each time: index ``times``, one column per row of df.
+
+        Times beyond the last follow-up time raise ``ValueError`` (no
+        extrapolation); ``cause`` defaults to the first cause.
+        """
+        profile = self.predict_risk_profile(df, times, product_limit=product_limit)
+        cause = self.causes_[0] if cause is None else cause
+        if cause not in self.causes_:
+            raise ValueError(f"cause={cause!r} was not fitted; fitted causes: {self.causes_}.")
+        return profile[cause]
+
+    def predict_risk_profile(
+        self, df: pd.DataFrame, times, product_limit: bool = True
+    ) -> dict[object, pd.DataFrame]:
+        """Cumulative incidence of every cause for every row: cause -> DataFrame(times x rows)."""
+        self._check_fitted()
+        if self._missing_causes:
+            raise ValueError(
+                f"absolute risks need a model for every cause; causes "
+                f"{self._missing_causes} were not fitted. Fit with causes=None."
+            )
+        times = np.asarray(times, dtype=float).ravel()
+        if times.size == 0:
+            raise ValueError("times is empty; pass at least one time.")
+        first = next(iter(self.models_.values()))
+        # every cause's model has the same data, hence the same follow-up
+        codes = first.baseline_.strata_codes_for(df, first.strata_cols_)
+        first.baseline_.check_times(times, codes)
+        # the event grid: every time any cause's baseline jumps, up to max(times)
+        table = first.baseline_cumulative_hazard_
+        grid = table.index.to_numpy()
+        grid = grid[grid <= times.max()]
+        if grid.size == 0:
+            grid = table.index.to_numpy()[:1]
+        dH = self._hazard_increments(df, grid)
+        total = sum(dH.values())
+        if product_limit:
+            surv_before = np.cumprod(1.0 - total, axis=0)
+        else:
+            surv_before = np.exp(-np.cumsum(total, axis=0))
+        surv_before = np.vstack([np.ones((1, total.shape[1])), surv_before[:-1]])
+        idx = np.searchsorted(grid, times, side="right") - 1
+        out = {}
+        for cause, inc in dH.items():
+            F = np.cumsum(surv_before * inc, axis=0)
+            values = np.where(idx[:, None] >= 0, F[np.maximum(idx, 0)], 0.0)
+            out[cause] = pd.DataFrame(values, index=pd.Index(times, name="time"), columns=df.index)
+        return out

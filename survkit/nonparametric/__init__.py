@@ -1,0 +1,4 @@
+"""Nonparametric estimators and tests.
+
+Aalen-Johansen cumulative incidence and Gray's test.
+"""
