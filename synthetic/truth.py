@@ -22,8 +22,6 @@ each piece's baseline cumulative-hazard increment at the nodes.
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 import pandas as pd
 
@@ -153,11 +151,14 @@ def quadrature_grid(scenario: Scenario, times: np.ndarray, refinement: int = 1):
     breaks = np.array(sorted(p for p in points if 0.0 <= p <= t_max))
     # Cap the panel width and apply the refinement factor by even subdivision.
     width = _MAX_PANEL_YEARS / refinement
-    edges = [breaks[0]]
-    for left, right in itertools.pairwise(breaks):
-        pieces = max(int(np.ceil((right - left) / width)), refinement)
-        edges.extend(np.linspace(left, right, pieces + 1)[1:].tolist())
-    edges = np.array(edges)
+    gaps = np.diff(breaks)
+    pieces = np.maximum(np.ceil(gaps / width).astype(int), refinement)
+    gap = np.repeat(np.arange(gaps.size), pieces)
+    step = np.arange(gap.size) - np.repeat(np.cumsum(pieces) - pieces, pieces) + 1
+    # Each gap's last edge is its right break exactly, so requested times stay
+    # exact panel boundaries (searchsorted below relies on it).
+    inner = breaks[gap] + gaps[gap] * (step / pieces[gap])
+    edges = np.concatenate([breaks[:1], np.where(step == pieces[gap], breaks[gap + 1], inner)])
     order = _GAUSS_ORDER * refinement
     unit_nodes, unit_weights = np.polynomial.legendre.leggauss(order)
     half = np.diff(edges) / 2.0
