@@ -84,7 +84,7 @@ def test_unknown_covariate_distribution(tmp_path):
 
 @pytest.mark.parametrize("value", ["1.2", "-0.1"])
 def test_seeding_fraction_outside_unit_interval(tmp_path, value):
-    path = write_variant(tmp_path, "seeding_fraction = 0.041912", f"seeding_fraction = {value}")
+    path = write_variant(tmp_path, "seeding_fraction = 0.04228", f"seeding_fraction = {value}")
     assert_rejected(path, "sites.lung.seeding_fraction", "out of range")
 
 
@@ -133,14 +133,14 @@ def test_microenvironment_covariate_on_unknown_organ(tmp_path):
 def test_effect_on_reference_level(tmp_path):
     path = write_variant(
         tmp_path,
-        "subtype = { luminal_b = 0.3, her2 = -0.2, basal = -0.7 }",
+        "subtype = { luminal_b = 0.3, her2 = 0.2, basal = -0.7 }",
         "subtype = { luminal_a = 0.3 }",
     )
     assert_rejected(path, "effects.bone.subtype.luminal_a", "reference level")
 
 
 def test_misspelt_key(tmp_path):
-    path = write_variant(tmp_path, "seeding_fraction = 0.299206", "sedding_fraction = 0.299206")
+    path = write_variant(tmp_path, "seeding_fraction = 0.299666", "sedding_fraction = 0.299666")
     assert_rejected(path, "sites.bone.sedding_fraction", "not a known key")
 
 
@@ -174,8 +174,8 @@ def test_unknown_builtin_name_lists_the_choices():
 def test_categorical_probabilities_must_sum_to_one(tmp_path):
     path = write_variant(
         tmp_path,
-        "probabilities = [0.55, 0.295, 0.043, 0.112]",
-        "probabilities = [0.55, 0.295, 0.043, 0.1]",
+        "probabilities = [0.55, 0.193, 0.145, 0.112]",
+        "probabilities = [0.55, 0.193, 0.145, 0.1]",
     )
     assert_rejected(path, "covariates.subtype.probabilities", "sum")
 
@@ -241,12 +241,12 @@ def test_bernoulli_given_an_unknown_categorical(tmp_path):
 
 
 def test_bernoulli_given_needs_every_level(tmp_path):
-    path = write_variant(tmp_path, "her2 = 0.0, basal = 0.0 }", "her2 = 0.0, triple = 0.0 }")
+    path = write_variant(tmp_path, "her2 = 0.706, basal = 0.0 }", "her2 = 0.706, triple = 0.0 }")
     assert_rejected(path, "covariates.er_positive.p", "['basal']", "['triple']")
 
 
 def test_bernoulli_given_needs_a_table_of_probabilities(tmp_path):
-    old = "p = { luminal_a = 0.96, luminal_b = 0.96, her2 = 0.0, basal = 0.0 }"
+    old = "p = { luminal_a = 0.96, luminal_b = 0.96, her2 = 0.706, basal = 0.0 }"
     path = write_variant(tmp_path, old, "p = 0.8")
     assert_rejected(path, "covariates.er_positive.p", "each level")
 
