@@ -21,8 +21,8 @@ differ in sign between organs and may change sign over time ("double agents").
 Modules: ``distributions`` (baselines and their inverses), ``covariates``
 (Gaussian copula), ``scenario`` (hazard model, exact inversion),
 ``scenario_file`` (TOML validation; ``covariate_file`` and ``site_file`` for
-covariates and organs, ``toml_checker``
-for messages), ``dormancy_mixture`` (two-mode or long-tailed dormancy),
+covariates and organs, ``toml_checker`` for messages), ``dormancy_mixture``
+(two-mode or long-tailed dormancy),
 ``targets`` and ``calibration`` (fitting organs to published numbers, with
 ``scenario_writer`` writing the result), ``simulate`` (cohorts, seeding, why the
 construction is exact), ``truth`` (effect table, cumulative incidence),
