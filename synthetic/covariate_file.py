@@ -7,9 +7,14 @@ categorical one, with one probability per level.
 
 from __future__ import annotations
 
+import keyword
+import re
+
 from synthetic.covariates import COVARIATE_FAMILIES, CovariateSpec
 from synthetic.site_file import RESERVED_NAMES
 from synthetic.toml_checker import Checker
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 _COVARIATE_PARAMS = {
     "normal": ("mean", "sd"),
@@ -25,6 +30,15 @@ def parse_covariates(check: Checker, tables: dict, site_names) -> tuple[Covariat
     specs = []
     for name, table in tables.items():
         path = f"covariates.{name}"
+        if not _IDENTIFIER.fullmatch(name) or keyword.iskeyword(name):
+            # a covariate name becomes a data column and a model term; names from
+            # a file must never be able to act as formula code
+            check.fail(
+                path,
+                f"has the name {name!r}, which is not a plain identifier",
+                "use letters, digits and underscores only, starting with a letter or "
+                "underscore (e.g. tumour_grade)",
+            )
         if name in RESERVED_NAMES or name in site_names:
             check.fail(path, f"uses the reserved name {name!r}", "rename the covariate")
         if not isinstance(table, dict):

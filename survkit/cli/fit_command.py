@@ -7,18 +7,30 @@ from pathlib import Path
 import click
 
 from .inputs import event_code, read_table
+from .messages import NONE_WORD
 
 
 @click.command()
 @click.option("--data", "data_path", required=True, help="Data file (.csv or .parquet).")
 @click.option("--duration-col", required=True)
 @click.option("--event-col", required=True)
-@click.option("--formula", required=True, help='Right-hand side, e.g. "age + C(subtype)".')
+@click.option(
+    "--formula",
+    required=True,
+    help='Right-hand side, e.g. "age + C(subtype)". A formula is code that formulaic '
+    "evaluates (as Python inside {...}): pass only formulas you wrote yourself. "
+    "Quote names with spaces or dots in backticks: `tumour grade`.",
+)
 @click.option(
     "--model", type=click.Choice(["cox", "finegray", "sites"]), default="cox", show_default=True
 )
 @click.option("--cause", default=None, help="Event code of interest (cox: cause-specific).")
-@click.option("--censor-value", default="0", show_default=True, help="Censoring code.")
+@click.option(
+    "--censor-value",
+    default="0",
+    show_default=True,
+    help="Censoring code ('none' when no row is censored).",
+)
 @click.option("--strata", multiple=True, help="Stratification column (cox; repeatable).")
 @click.option(
     "--out",
@@ -38,7 +50,7 @@ def fit(
     df = read_table(data_path)
     if event_col not in df.columns:
         raise click.UsageError(f"--event-col {event_col!r} is not a column of {data_path}.")
-    censor = event_code(censor_value, df[event_col])
+    censor = event_code(censor_value, df[event_col], NONE_WORD)
     code = event_code(cause, df[event_col])
     if model == "cox":
         est = CoxPH().fit(

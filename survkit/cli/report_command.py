@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from .inputs import command_line, event_code, formula_terms, progress_bar, read_table
+from .messages import NONE_WORD
 from .scenario_commands import named_scenario
 
 
@@ -19,8 +20,18 @@ from .scenario_commands import named_scenario
 @click.option("--data", "data_path", default=None, help="Analyse a data file instead.")
 @click.option("--duration-col", default=None)
 @click.option("--event-col", default=None)
-@click.option("--formula", default=None, help="Covariates (with --data).")
-@click.option("--censor-value", default="0", show_default=True, help="Censoring code (--data).")
+@click.option(
+    "--formula",
+    default=None,
+    help='Covariates (with --data), e.g. "age + C(subtype)". A formula is code that '
+    "formulaic evaluates (as Python inside {...}): pass only formulas you wrote yourself.",
+)
+@click.option(
+    "--censor-value",
+    default="0",
+    show_default=True,
+    help="Censoring code (--data; 'none' when no row is censored).",
+)
 @click.option(
     "--competing",
     multiple=True,
@@ -102,7 +113,7 @@ def report(
             duration_col,
             event_col,
             formula_terms(formula),
-            censor_value=event_code(censor_value, df[event_col]),
+            censor_value=event_code(censor_value, df[event_col], NONE_WORD),
             competing=[event_code(c, df[event_col]) for c in competing],
             group_col=group_col,
             source=f"data file {data_path}",

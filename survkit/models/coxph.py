@@ -13,7 +13,7 @@ from ..engine.newton import chol_inverse, newton
 from ..engine.risk_set import RiskSetProblem
 from ..engine.score_residuals import score_residuals
 from .baseline import BaselineHazard
-from .fit_results import forget_fit, store_estimates
+from .fit_results import check_iteration_params, forget_fit, store_estimates
 from .residuals import residuals_of
 from .summary_table import TestResult, coefficient_table, format_summary
 
@@ -152,6 +152,7 @@ class CoxPH(BaseEstimator):
         self.n_events_ = int(data.status.sum())
         self.means_ = pd.Series(problem.center, index=self.params_.index, name="mean")
         self.strata_labels_ = data.strata_labels
+        self._row_index = data.index  # residuals are labelled like the caller's rows
         self.score_test_ = TestResult.chi2(result.score_test, df_model)
         self.robust_score_test_ = (
             None if robust_score is None else TestResult.chi2(robust_score, df_model)
@@ -181,10 +182,7 @@ class CoxPH(BaseEstimator):
             raise ValueError(f"ties={self.ties!r} is not supported; use 'efron' or 'breslow'.")
         if not 0 < self.conf_level < 1:
             raise ValueError(f"conf_level={self.conf_level!r} must be between 0 and 1.")
-        if not self.tol > 0:
-            raise ValueError(f"tol={self.tol!r} must be > 0.")
-        if int(self.max_iter) != self.max_iter or self.max_iter < 0:
-            raise ValueError(f"max_iter={self.max_iter!r} must be a non-negative integer.")
+        check_iteration_params(self.tol, self.max_iter)
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "params_"):

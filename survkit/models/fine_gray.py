@@ -27,7 +27,7 @@ from ..engine.score_residuals import score_residuals
 from .baseline import BaselineHazard
 from .fine_gray_variance import censoring_term, competing_score_term
 from .fine_gray_weights import FineGrayExtension, censoring_weights
-from .fit_results import forget_fit, store_estimates
+from .fit_results import check_iteration_params, forget_fit, store_estimates
 from .summary_table import coefficient_table, format_summary
 
 __all__ = ["FineGray"]
@@ -80,6 +80,7 @@ class FineGray(BaseEstimator):
         """
         if not 0 < self.conf_level < 1:
             raise ValueError(f"conf_level={self.conf_level!r} must be between 0 and 1.")
+        check_iteration_params(self.tol, self.max_iter)
         forget_fit(self)
         if cengroup_col is not None:
             check_columns(df, {"cengroup_col": [cengroup_col]})

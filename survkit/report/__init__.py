@@ -78,6 +78,13 @@ def report_for_data(
 ) -> Report:
     from ..data.validation import encode_events
 
+    dup = df.index.duplicated()
+    if dup.any():
+        raise ValueError(
+            f"df has {int(dup.sum())} duplicated index label(s) (e.g. {df.index[dup][0]!s}); "
+            "the report refers to patients by index label. Give each row its own label, "
+            "e.g. df.reset_index(drop=True)."
+        )
     coding = encode_events(df[event_col], event_col, cause=True, censor_value=censor_value)
     competing = list(competing or [])
     unknown = [c for c in competing if c not in coding.labels]

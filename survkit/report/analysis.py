@@ -51,7 +51,8 @@ def methods_section(spec: ReportSpec) -> Section:
             "sandwich variance including the censoring term. Aalen-Johansen incidence with "
             "cmprsk::cuminc's variance. Proportional hazards: R survival 3.x's cox.zph score "
             "test. Multiple testing: Benjamini-Hochberg (statsmodels).",
-            f"Formula: {spec.formula}. Organs: {', '.join(map(str, spec.organs))}; competing "
+            f"Formula: {' + '.join(spec.terms)}. "
+            f"Organs: {', '.join(map(str, spec.organs))}; competing "
             f"events: {', '.join(map(str, spec.competing)) or 'none'}. Data: {spec.source}.",
             f"Command: {spec.command}",
             f"Generated {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}.",

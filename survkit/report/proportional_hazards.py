@@ -37,7 +37,7 @@ def time_varying_section(spec: ReportSpec, fits) -> Section:
             r.term,
             spec.duration_col,
             spec.event_col,
-            formula=" + ".join(others),
+            formula=spec.formula_of(others),
             cause=site,
             censor_value=spec.censor_value,
         )

@@ -30,8 +30,22 @@ class ReportSpec:
     checks: dict = field(default_factory=dict)
 
     @property
-    def formula(self) -> str:
-        return " + ".join(self.terms)
+    def formula(self) -> str | list[str]:
+        return self.formula_of(self.terms)
+
+    def formula_of(self, terms: list[str]) -> str | list[str] | None:
+        """The model formula for ``terms`` (None when there are none).
+
+        Terms that are all column names (always so for a scenario, whose names
+        come from a file) are passed as a list, which survkit never parses as
+        formula code. Anything else (``C(x)``, ``log(x)``) was typed by the user
+        as a formula and is their own code; only then are terms joined.
+        """
+        if not terms:
+            return None
+        if all(t in self.df.columns for t in terms):
+            return list(terms)
+        return " + ".join(terms)
 
 
 def hr_text(hr: float, lo: float, hi: float) -> str:

@@ -56,7 +56,7 @@ def _piecewise_effects(spec) -> pd.DataFrame:
             cuts,
             spec.duration_col,
             spec.event_col,
-            formula=" + ".join(others),
+            formula=spec.formula_of(others),
             cause=site,
             censor_value=spec.censor_value,
         )
