@@ -227,3 +227,24 @@ def test_relative_scenario_path_is_resolved_beside_the_targets_file(tmp_path):
     )
     assert read_targets(path).scenario == str(tmp_path / "mine.toml")
     assert np.isfinite(read_targets(path).tolerance)
+
+
+def test_a_false_minimum_is_left_by_restarting_from_other_time_scales():
+    # One seeding fraction (x[0]) and one log time scale (x[1]); the scale's
+    # residual has a false minimum at log s = 0.6 (a local solve from s = 1,
+    # log s = 0, ends there) and its root at s = 0.25. A bone median within a
+    # horizon behaves like this (see synthetic/calibration.py, _solve).
+    from synthetic.calibration import _solve
+
+    root = np.log(0.25)
+
+    def residuals(x):
+        u = x[1]
+        scale_residual = (u - root) * ((u - 0.6) ** 2 + 0.05)
+        return np.array([x[0] - 0.3, scale_residual])
+
+    from_one = optimize.least_squares(residuals, np.array([0.0, 0.0]))
+    assert abs(from_one.fun[1]) > 0.01  # the false minimum
+    solution = _solve(residuals, np.array([0.0, 0.0]), 1, 1, tolerance=1e-9)
+    assert np.exp(solution.x[1]) == pytest.approx(0.25, rel=1e-9)
+    assert np.max(np.abs(solution.fun)) < 1e-9
