@@ -1,7 +1,7 @@
 """The built-in scenarios against the published numbers they cite (issue 17).
 
 One test per correction of the evidence audit
-(../shared/research/scenario-evidence.md): each computes the implied quantity
+(summarised in docs/notes/issue-17.md): each computes the implied quantity
 exactly from the truth (``true_cif``, no simulation noise) on the reference
 sample the seeding fractions were calibrated on (20,000 patients, seed 1) and
 compares it with the cited number within the stated tolerance.
