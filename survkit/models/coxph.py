@@ -15,6 +15,13 @@ from ..engine.score_residuals import score_residuals
 from .baseline import BaselineHazard
 from .fit_results import check_iteration_params, forget_fit, store_estimates
 from .residuals import residuals_of
+from .sklearn_api import (
+    covariate_frame,
+    fit_sklearn_form,
+    harrell_c,
+    is_outcome_like,
+    refuse_column_options,
+)
 from .summary_table import TestResult, coefficient_table, format_summary
 
 __all__ = ["CoxPH"]
@@ -86,7 +93,22 @@ class CoxPH(BaseEstimator):
         ``coxph(robust=TRUE)``; ``cluster_col`` sums dfbeta residuals within
         clusters first (R's ``cluster()``). Rows with missing values are
         refused, never dropped.
+
+        scikit-learn's form ``fit(X, y)``: every column of X is a covariate and
+        ``y`` comes from ``survkit.outcome`` (see ``sklearn_api``).
         """
+        if is_outcome_like(duration_col):
+            refuse_column_options(
+                event_col=None if event_col == "status" else event_col,
+                formula=formula,
+                entry_col=entry_col,
+                strata=strata,
+                weights_col=weights_col,
+                cluster_col=cluster_col,
+                offset_col=offset_col,
+                robust=robust,
+            )
+            return fit_sklearn_form(self, df, duration_col, cause=cause, censor_value=censor_value)
         self._check_params()
         forget_fit(self)
         data = read_survival_data(
@@ -104,6 +126,7 @@ class CoxPH(BaseEstimator):
             sort_rows=True,
         )
         self._fit_data(data, robust=robust or cluster_col is not None)
+        self.censor_value_ = censor_value
         return self
 
     def _fit_data(self, data: SurvivalData, robust: bool) -> None:
@@ -274,6 +297,16 @@ class CoxPH(BaseEstimator):
         handled as in the fit (Efron increments for an Efron fit).
         """
         return np.exp(-self.predict_cumulative_hazard(df, times))
+
+    def predict(self, X) -> np.ndarray:
+        """scikit-learn's risk score: the linear predictor x'b (higher = earlier event)."""
+        self._check_fitted()
+        return self.predict_log_partial_hazard(covariate_frame(self, X)).to_numpy()
+
+    def score(self, X, y) -> float:
+        """Harrell's C of ``predict(X)`` against ``y`` (other causes censored for a
+        cause-specific model), as R's ``concordance``."""
+        return harrell_c(y, self.predict(X), cause=self.cause_, censor_value=self.censor_value_)
 
     # --------------------------------------------------------- residuals
     def residuals(self, kind: str = "martingale", weighted: bool | None = None):
