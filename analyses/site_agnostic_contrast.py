@@ -3,9 +3,10 @@
     python analyses/site_agnostic_contrast.py --out DIR [--n 4000] [--seed 1]
 
 The two built-in scenarios share covariates, effects, death, censoring and the
-10-year mix of relapse sites; they differ only in dormancy: organ-specific in
-``breast_site_dormancy`` (bone late, visceral early), one shared distribution
-in ``site_agnostic`` (Demicheli et al. 2008). The report shows the incidence
+15-year incidence of relapse in each organ (both calibrated to the same
+targets); they differ only in dormancy: organ-specific in
+``breast_site_dormancy`` (bone late, visceral early), one shared bimodal
+distribution in ``site_agnostic`` (Demicheli et al. 2008). The report shows the incidence
 curves, the timing of relapses per organ, and the cause-specific Cox and
 Fine-Gray estimates of each scenario. It exits non-zero unless (1) bone
 relapses come later than lung relapses by a clearly larger margin under

@@ -14,7 +14,10 @@ covariates' draws unchanged.
 Categorical covariates cut their latent normal at Φ⁻¹ of the cumulative level
 probabilities, in the listed level order; a correlation with a categorical
 covariate therefore acts along that order (list levels so that the order means
-something). The first level is the reference: the design has one 0/1 column per
+something). A bernoulli covariate may instead be ``given`` a categorical one, with one
+probability per level (ER status defined by the intrinsic subtype); it is then
+drawn from its own latent normal against that level's threshold and takes no
+part in the copula. The first level is the reference: the design has one 0/1 column per
 other level, named ``name[T.level]`` — the name formulaic gives the term
 ``name`` for a pandas Categorical column with the same category order.
 """
@@ -116,6 +119,12 @@ def _category_codes(column, spec: CovariateSpec) -> np.ndarray:
     return codes
 
 
+def _conditional_bernoulli(spec: CovariateSpec, z: np.ndarray, parent, codes) -> np.ndarray:
+    """X = 1 when Φ(z) > 1 - p(level of the given categorical), patient by patient."""
+    p = np.array([spec.params["p"][level] for level in parent.levels])
+    return (z > special.ndtri(1.0 - p[codes])).astype(np.int64)
+
+
 def sample_covariates(
     specs: tuple[CovariateSpec, ...],
     cholesky: np.ndarray,
@@ -124,7 +133,7 @@ def sample_covariates(
 ) -> dict[str, np.ndarray]:
     """Draw n values of every covariate; ``streams`` maps name -> its generator."""
     noise = [streams[spec.name].standard_normal(n) for spec in specs]
-    values = {}
+    values, latent = {}, {}
     for j, spec in enumerate(specs):
         # Explicit left-to-right sums, not a BLAS product: the result must be
         # bit-identical whatever the thread count.
@@ -132,5 +141,16 @@ def sample_covariates(
         for i in range(j):
             if cholesky[j, i] != 0.0:
                 z = z + cholesky[j, i] * noise[i]
-        values[spec.name] = spec.from_latent_normal(z)
-    return values
+        latent[spec.name] = z
+        if "given" not in spec.params:
+            values[spec.name] = spec.from_latent_normal(z)
+    # A bernoulli given a categorical is drawn once its categorical exists; it
+    # still reads only its own latent normal, so the streams are unchanged.
+    by_name = {spec.name: spec for spec in specs}
+    for spec in specs:
+        if "given" in spec.params:
+            parent = by_name[spec.params["given"]]
+            values[spec.name] = _conditional_bernoulli(
+                spec, latent[spec.name], parent, values[parent.name]
+            )
+    return {spec.name: values[spec.name] for spec in specs}

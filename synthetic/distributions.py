@@ -95,6 +95,12 @@ class DormancyDistribution:
                 scale = median / float(special.gammaincinv(shape, 0.5))
         return cls(family, float(median), float(iqr), float(shape), float(scale))
 
+    def scaled(self, factor: float) -> DormancyDistribution:
+        """The same family with every duration multiplied by ``factor``."""
+        return DormancyDistribution.from_median_iqr(
+            self.family, self.median * factor, self.iqr * factor
+        )
+
     # Distribution functions, all vectorised over t (years, t >= 0).
     def cdf(self, t):
         t = np.asarray(t, dtype=float)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -134,6 +134,8 @@ class Scenario:
     sites: tuple[CauseModel, ...]
     death: CauseModel
     censoring: Censoring
+    # The validated TOML mapping it was built from (for writing derived files).
+    raw: dict | None = field(default=None, repr=False)
 
     @property
     def causes(self) -> tuple[CauseModel, ...]:

@@ -12,7 +12,9 @@ Layout of a scenario file (see ``scenarios/breast_site_dormancy.toml``)::
     [covariates.<name>]            # in the order they should appear in the data
     distribution = "normal"        # normal | lognormal | bernoulli | poisson | categorical
     mean = 0.0                     # normal: mean, sd; lognormal: median, sdlog;
-    sd = 1.0                       # bernoulli: p; poisson: mean;
+    sd = 1.0                       # bernoulli: p (or given = "<categorical>" and
+                                   #   p = { <level> = p, ... }, one p per level);
+                                   # poisson: mean;
                                    # categorical: levels, probabilities (first = reference)
     center = 0.0                   # optional; effects act on (x - center)
     organ = "bone"                 # optional; marks a microenvironment covariate
@@ -29,6 +31,9 @@ Layout of a scenario file (see ``scenarios/breast_site_dormancy.toml``)::
     [death]
     gompertz = { rate_per_year = 0.006, growth_per_year = 0.09 }
 
+    [calibration]                  # optional; written by synthetic.calibrate
+    ...                            # (targets and achieved values; not read)
+
     [effects.<organ or death>]     # log hazard ratios; unspecified terms are 0
     age = 0.09                                            # constant
     astro = { change_points = [3.0], log_hr = [-0.9, 0.9] }  # piecewise
@@ -39,96 +44,20 @@ Every error is a ValueError naming the file, the key and a fix.
 
 from __future__ import annotations
 
+import copy
 import itertools
-import keyword
-import math
-import re
 import tomllib
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
-from synthetic.covariates import COVARIATE_FAMILIES, CovariateSpec
-from synthetic.distributions import (
-    DORMANCY_FAMILIES,
-    DormancyBaseline,
-    DormancyDistribution,
-    GompertzBaseline,
-    iqr_ratio_range,
-)
+from synthetic.covariate_file import parse_covariates
 from synthetic.scenario import CauseModel, Censoring, Effect, Scenario
+from synthetic.site_file import parse_death, parse_site
+from synthetic.toml_checker import Checker
 
 DEFAULT_SCENARIO = "breast_site_dormancy"
-RESERVED_NAMES = ("death", "censored", "patient_id", "time", "event")
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-_COVARIATE_PARAMS = {
-    "normal": ("mean", "sd"),
-    "lognormal": ("median", "sdlog"),
-    "bernoulli": ("p",),
-    "poisson": ("mean",),
-    "categorical": ("levels", "probabilities"),
-}
-_COVARIATE_OPTIONAL = ("distribution", "center", "organ", "description")
-
-
-class _Checker:
-    """Builds error messages that name the file, the key and a fix."""
-
-    def __init__(self, source: str):
-        self.source = source
-
-    def fail(self, key: str, problem: str, fix: str):
-        raise ValueError(f"{self.source}: {key} {problem}; {fix}")
-
-    def table(self, parent: dict, key: str, path: str, *, required: bool = True) -> dict:
-        value = parent.get(key)
-        if value is None and not required:
-            return {}
-        if not isinstance(value, dict):
-            self.fail(path, "is missing or not a table", f"add a [{path}] table")
-        return value
-
-    def known_keys(self, table: dict, allowed, path: str):
-        for key in table:
-            if key not in allowed:
-                where = f"{path}.{key}" if path else key
-                self.fail(where, "is not a known key", f"use one of {sorted(allowed)}")
-
-    def number(self, table: dict, key: str, path: str, *, default=None, **bounds) -> float:
-        where = f"{path}.{key}" if path else key
-        if key not in table:
-            if default is not None:
-                return default
-            self.fail(where, "is missing", "add it (a number)")
-        return self.value(table[key], where, **bounds)
-
-    def value(self, value, where: str, *, low=None, high=None, low_open=False) -> float:
-        number = isinstance(value, int | float) and not isinstance(value, bool)
-        if not number or not math.isfinite(value):
-            self.fail(where, f"= {value!r} is not a finite number", "give a number")
-        too_low = low is not None and (value < low or (low_open and value == low))
-        if too_low or (high is not None and value > high):
-            opening = "(" if low_open else "["
-            if low is not None and high is not None:
-                bound = f"in {opening}{low:g}, {high:g}]"
-            elif low is not None:
-                bound = f"> {low:g}" if low_open else f">= {low:g}"
-            else:
-                bound = f"<= {high:g}"
-            self.fail(where, f"= {value!r} is out of range", f"it must be {bound}")
-        return float(value)
-
-    def string(self, table: dict, key: str, path: str, *, default=None) -> str:
-        value = table.get(key, default)
-        if not isinstance(value, str) or not value.strip():
-            self.fail(
-                f"{path}.{key}" if path else key,
-                "is missing or not a string",
-                "give a non-empty string",
-            )
-        return value
 
 
 def scenario_directory() -> Path:
@@ -167,12 +96,24 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
 
 def parse_scenario(raw: dict, *, source: str, name: str) -> Scenario:
     """Validate a scenario mapping (as read from TOML) and build the Scenario."""
-    check = _Checker(source)
+    check = Checker(source)
     check.known_keys(
         raw,
-        {"description", "censoring", "covariates", "correlations", "sites", "death", "effects"},
+        {
+            "description",
+            "censoring",
+            "covariates",
+            "correlations",
+            "sites",
+            "death",
+            "effects",
+            "calibration",
+        },
         "",
     )
+    # [calibration] records how synthetic.calibrate fitted the file (targets
+    # beside achieved values); the model does not read it.
+    check.table(raw, "calibration", "calibration", required=False)
     description = check.string(raw, "description", "")
     if "\n" in description.strip():
         check.fail("description", "spans several lines", "keep it to one line")
@@ -180,7 +121,7 @@ def parse_scenario(raw: dict, *, source: str, name: str) -> Scenario:
     site_tables = check.table(raw, "sites", "sites")
     if not site_tables:
         check.fail("sites", "is empty", "declare at least one [sites.<organ>] table")
-    covariates = _parse_covariates(
+    covariates = parse_covariates(
         check, check.table(raw, "covariates", "covariates"), site_names=tuple(site_tables)
     )
     correlation = _parse_correlations(check, raw.get("correlations", []), covariates)
@@ -196,14 +137,14 @@ def parse_scenario(raw: dict, *, source: str, name: str) -> Scenario:
     sites = tuple(
         CauseModel(
             organ,
-            _parse_site(check, table, f"sites.{organ}"),
+            parse_site(check, table, f"sites.{organ}"),
             _parse_effects(check, effect_tables.get(organ, {}), f"effects.{organ}", covariates),
         )
         for organ, table in site_tables.items()
     )
     death = CauseModel(
         "death",
-        _parse_death(check, check.table(raw, "death", "death")),
+        parse_death(check, check.table(raw, "death", "death")),
         _parse_effects(check, effect_tables.get("death", {}), "effects.death", covariates),
     )
     return Scenario(
@@ -215,10 +156,11 @@ def parse_scenario(raw: dict, *, source: str, name: str) -> Scenario:
         sites=sites,
         death=death,
         censoring=censoring,
+        raw=copy.deepcopy(raw),
     )
 
 
-def _parse_censoring(check: _Checker, table: dict) -> Censoring:
+def _parse_censoring(check: Checker, table: dict) -> Censoring:
     path = "censoring"
     check.known_keys(table, {"accrual_years", "study_end_years", "dropout_rate_per_year"}, path)
     accrual = check.number(table, "accrual_years", path, low=0.0)
@@ -233,97 +175,7 @@ def _parse_censoring(check: _Checker, table: dict) -> Censoring:
     return Censoring(accrual, end, dropout)
 
 
-def _parse_covariates(check: _Checker, tables: dict, site_names) -> tuple[CovariateSpec, ...]:
-    specs = []
-    for name, table in tables.items():
-        path = f"covariates.{name}"
-        if not _IDENTIFIER.fullmatch(name) or keyword.iskeyword(name):
-            # a covariate name becomes a data column and a model term; names from
-            # a file must never be able to act as formula code
-            check.fail(
-                path,
-                f"has the name {name!r}, which is not a plain identifier",
-                "use letters, digits and underscores only, starting with a letter or "
-                "underscore (e.g. tumour_grade)",
-            )
-        if name in RESERVED_NAMES or name in site_names:
-            check.fail(path, f"uses the reserved name {name!r}", "rename the covariate")
-        if not isinstance(table, dict):
-            check.fail(path, "is not a table", f"write it as [{path}]")
-        family = check.string(table, "distribution", path)
-        if family not in COVARIATE_FAMILIES:
-            check.fail(
-                f"{path}.distribution",
-                f"= {family!r} is not a known distribution",
-                f"use one of {list(COVARIATE_FAMILIES)}",
-            )
-        needed = _COVARIATE_PARAMS[family]
-        check.known_keys(table, set(needed) | set(_COVARIATE_OPTIONAL), path)
-        params = _parse_covariate_params(check, family, table, path)
-        organ = table.get("organ")
-        if organ is not None and organ not in site_names:
-            check.fail(
-                f"{path}.organ",
-                f"refers to unknown site {organ!r}",
-                f"use one of {list(site_names)}",
-            )
-        if family == "categorical" and "center" in table:
-            check.fail(
-                f"{path}.center",
-                "is not allowed for a categorical covariate",
-                "remove it; the first level is the reference",
-            )
-        center = check.number(table, "center", path, default=0.0)
-        specs.append(
-            CovariateSpec(name, family, params, center, organ, str(table.get("description", "")))
-        )
-    if not specs:
-        check.fail("covariates", "is empty", "declare at least one [covariates.<name>] table")
-    return tuple(specs)
-
-
-def _parse_covariate_params(check: _Checker, family: str, table: dict, path: str) -> dict:
-    if family == "normal":
-        return {
-            "mean": check.number(table, "mean", path),
-            "sd": check.number(table, "sd", path, low=0.0, low_open=True),
-        }
-    if family == "lognormal":
-        return {
-            "median": check.number(table, "median", path, low=0.0, low_open=True),
-            "sdlog": check.number(table, "sdlog", path, low=0.0, low_open=True),
-        }
-    if family == "bernoulli":
-        return {"p": check.number(table, "p", path, low=0.0, high=1.0)}
-    if family == "poisson":
-        return {"mean": check.number(table, "mean", path, low=0.0, low_open=True, high=1e6)}
-    levels = table.get("levels")
-    if (
-        not isinstance(levels, list)
-        or len(levels) < 2
-        or not all(isinstance(v, str) and v for v in levels)
-        or len(set(levels)) != len(levels)
-    ):
-        check.fail(
-            f"{path}.levels",
-            "must list at least two distinct level names",
-            'write e.g. levels = ["luminal_a", "basal"] (the first is the reference)',
-        )
-    probabilities = table.get("probabilities")
-    if not isinstance(probabilities, list) or len(probabilities) != len(levels):
-        check.fail(
-            f"{path}.probabilities",
-            f"must have one entry per level ({len(levels)})",
-            "give one probability per level",
-        )
-    for i, p in enumerate(probabilities):
-        check.value(p, f"{path}.probabilities[{i}]", low=0.0, high=1.0)
-    if abs(sum(probabilities) - 1.0) > 1e-9:
-        check.fail(f"{path}.probabilities", f"sum to {sum(probabilities)!r}", "make them sum to 1")
-    return {"levels": tuple(levels), "probabilities": tuple(float(p) for p in probabilities)}
-
-
-def _parse_correlations(check: _Checker, entries, covariates) -> np.ndarray:
+def _parse_correlations(check: Checker, entries, covariates) -> np.ndarray:
     names = [spec.name for spec in covariates]
     matrix = np.eye(len(names))
     if not isinstance(entries, list):
@@ -341,6 +193,12 @@ def _parse_correlations(check: _Checker, entries, covariates) -> np.ndarray:
                 'write between = ["a", "b"]',
             )
         for member in pair:
+            if member in names and "given" in covariates[names.index(member)].params:
+                check.fail(
+                    f"{path}.between",
+                    f"includes {member!r}, whose dependence is set by its given covariate",
+                    "remove this correlation; the per-level probabilities p define it",
+                )
             if member not in names:
                 check.fail(
                     f"{path}.between",
@@ -361,45 +219,7 @@ def _parse_correlations(check: _Checker, entries, covariates) -> np.ndarray:
     return matrix
 
 
-def _parse_site(check: _Checker, table: dict, path: str) -> DormancyBaseline:
-    if not isinstance(table, dict):
-        check.fail(path, "is not a table", f"write it as [{path}]")
-    if path.split(".", 1)[1] in RESERVED_NAMES:
-        check.fail(path, "uses a reserved name", f"rename it; {list(RESERVED_NAMES)} are reserved")
-    check.known_keys(table, {"seeding_fraction", "dormancy", "description"}, path)
-    pi = check.number(table, "seeding_fraction", path, low=0.0, high=1.0)
-    dormancy = check.table(table, "dormancy", f"{path}.dormancy")
-    dpath = f"{path}.dormancy"
-    check.known_keys(dormancy, {"distribution", "median_years", "iqr_years"}, dpath)
-    family = check.string(dormancy, "distribution", dpath)
-    if family not in DORMANCY_FAMILIES:
-        check.fail(
-            f"{dpath}.distribution",
-            f"= {family!r} is not a known distribution",
-            f"use one of {list(DORMANCY_FAMILIES)}",
-        )
-    median = check.number(dormancy, "median_years", dpath, low=0.0, low_open=True)
-    iqr = check.number(dormancy, "iqr_years", dpath, low=0.0, low_open=True)
-    low, high = iqr_ratio_range(family)
-    if not low < iqr / median < high:
-        check.fail(
-            f"{dpath}.iqr_years",
-            f"= {iqr} gives iqr/median = {iqr / median:.4g}, which a {family} cannot have",
-            f"keep iqr/median in ({low:.3g}, {high:.3g})",
-        )
-    return DormancyBaseline(pi, DormancyDistribution.from_median_iqr(family, median, iqr))
-
-
-def _parse_death(check: _Checker, table: dict) -> GompertzBaseline:
-    check.known_keys(table, {"gompertz", "description"}, "death")
-    gompertz = check.table(table, "gompertz", "death.gompertz")
-    check.known_keys(gompertz, {"rate_per_year", "growth_per_year"}, "death.gompertz")
-    rate = check.number(gompertz, "rate_per_year", "death.gompertz", low=0.0, low_open=True)
-    growth = check.number(gompertz, "growth_per_year", "death.gompertz", low=0.0, high=1.0)
-    return GompertzBaseline(rate, growth)
-
-
-def _parse_effects(check: _Checker, table: dict, path: str, covariates) -> tuple[Effect, ...]:
+def _parse_effects(check: Checker, table: dict, path: str, covariates) -> tuple[Effect, ...]:
     by_name = {spec.name: spec for spec in covariates}
     effects = []
     for name, value in table.items():
@@ -441,7 +261,7 @@ def _parse_effects(check: _Checker, table: dict, path: str, covariates) -> tuple
     return tuple(sorted(effects, key=lambda effect: order[effect.term]))
 
 
-def _parse_one_effect(check: _Checker, value, where: str, term: str) -> Effect:
+def _parse_one_effect(check: Checker, value, where: str, term: str) -> Effect:
     if not isinstance(value, dict):
         return Effect(term, (check.value(value, where),))
     check.known_keys(value, {"change_points", "log_hr"}, where)

@@ -36,6 +36,20 @@ patient i does not depend on n (a cohort of n is the first n patients of any
 larger cohort with the same seed). The generator never touches NumPy's global
 state and never uses BLAS or threads, so a seed gives bit-identical cohorts
 whatever the thread count.
+
+The draws behind patient i, stream by stream (each stream's i-th value):
+
+1. ``covariate:<name>``, one standard normal per covariate (in file order);
+   the copula mixes them, and a bernoulli ``given`` a categorical compares its
+   own normal with the threshold of the patient's level;
+2. ``cause:<site>`` for every site, then ``cause:death``: one standard
+   exponential E each, mapped to the latent time by H(T | x) = E (exact
+   inversion; for a mixture dormancy the map is a bisection, still one draw);
+3. ``censoring:accrual`` (uniform) and ``censoring:dropout`` (exponential).
+
+So a model that needs more per patient (further transitions of a multi-state
+model, say) can take new named streams and leave these first-event draws, and
+hence the first events, identical at the same seed.
 """
 
 from __future__ import annotations

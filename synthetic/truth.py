@@ -22,11 +22,10 @@ each piece's baseline cumulative-hazard increment at the nodes.
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 import pandas as pd
 
+from synthetic.dormancy_mixture import MixtureDormancy
 from synthetic.scenario import CauseModel, Scenario
 
 _GAUSS_ORDER = 8
@@ -134,9 +133,13 @@ def quadrature_grid(scenario: Scenario, times: np.ndarray, refinement: int = 1):
     points = {0.0, t_max, *times.tolist()}
     for cause in scenario.causes:
         points.update(c for c in cause.change_points if c < t_max)
-        if cause.is_site:
-            dormancy = cause.baseline.dormancy
-            quantiles = dormancy.ppf(np.array(_QUANTILE_LEVELS))
+        if not cause.is_site:
+            continue
+        # A mixture's density is the sum of its components': resolving each
+        # component's peak and its singularity at 0 resolves the mixture.
+        dormancy = cause.baseline.dormancy
+        for part in dormancy.components if isinstance(dormancy, MixtureDormancy) else (dormancy,):
+            quantiles = part.ppf(np.array(_QUANTILE_LEVELS))
             stop = quantiles[_QUANTILE_LEVELS.index(1e-3)]
             # Extreme gamma shapes put the 1e-10 quantile below double range;
             # 30 decades of grading are plenty either way.
@@ -148,11 +151,14 @@ def quadrature_grid(scenario: Scenario, times: np.ndarray, refinement: int = 1):
     breaks = np.array(sorted(p for p in points if 0.0 <= p <= t_max))
     # Cap the panel width and apply the refinement factor by even subdivision.
     width = _MAX_PANEL_YEARS / refinement
-    edges = [breaks[0]]
-    for left, right in itertools.pairwise(breaks):
-        pieces = max(int(np.ceil((right - left) / width)), refinement)
-        edges.extend(np.linspace(left, right, pieces + 1)[1:].tolist())
-    edges = np.array(edges)
+    gaps = np.diff(breaks)
+    pieces = np.maximum(np.ceil(gaps / width).astype(int), refinement)
+    gap = np.repeat(np.arange(gaps.size), pieces)
+    step = np.arange(gap.size) - np.repeat(np.cumsum(pieces) - pieces, pieces) + 1
+    # Each gap's last edge is its right break exactly, so requested times stay
+    # exact panel boundaries (searchsorted below relies on it).
+    inner = breaks[gap] + gaps[gap] * (step / pieces[gap])
+    edges = np.concatenate([breaks[:1], np.where(step == pieces[gap], breaks[gap + 1], inner)])
     order = _GAUSS_ORDER * refinement
     unit_nodes, unit_weights = np.polynomial.legendre.leggauss(order)
     half = np.diff(edges) / 2.0

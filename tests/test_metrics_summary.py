@@ -90,9 +90,14 @@ def test_true_model_beats_misspecified_and_is_calibrated():
     cal = metrics.calibration(
         y_new, true.predict(X_new), horizon, cause="bone", censor_value="censored"
     )
-    # on independent data a correct model has slope 1 and intercept 0 up to noise
-    assert abs(cal.slope - 1) < 0.2 and abs(cal.intercept) < 0.4
-    assert 0.85 < cal.observed_expected < 1.15
+    # On independent data a correct model has slope 1, intercept 0 and
+    # observed/expected 1 up to noise. The noise, measured over 20 seed pairs of
+    # this design on the default scenario of issue 17 (whose bone risks at this
+    # horizon spread less than before, so the slope is less precise): slope
+    # 0.94 (SD 0.15), intercept -0.09 (SD 0.43), observed/expected 1.06 (SD
+    # 0.09). The bounds are 3 SD; seeds 11/12 give 0.81, -0.54 and 0.93.
+    assert abs(cal.slope - 1) < 0.45 and abs(cal.intercept) < 1.3
+    assert 0.72 < cal.observed_expected < 1.28
 
 
 def test_prediction_performance_table_and_calibration_figure(mgus):

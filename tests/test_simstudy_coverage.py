@@ -4,8 +4,9 @@ The default scenario's bone relapses follow a proportional cause-specific
 hazard in every design term (no bone effect changes over time), so the bone
 Cox model is correctly specified and its 95 % Wald intervals should cover.
 
-Design (the seed was not tuned): n = 2000 patients (about 330 bone relapses,
-30 per coefficient, so the Wald intervals are close to nominal: at n = 1000
+Design (the seed was not tuned): n = 2000 patients (about 270 bone relapses in
+the scenarios of issue 17, 25 per coefficient, so the Wald intervals are close
+to nominal: at n = 1000
 the model SEs ran about 5 % small, which makes a nominal-coverage test flaky
 rather than meaningful), R = 300 replicates, seed 20240607, serial. For each
 of the 11 bone log hazard ratios, coverage must lie in its Monte Carlo

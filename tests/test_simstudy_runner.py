@@ -189,7 +189,13 @@ def test_failures_are_counted_in_the_summary(tmp_path):
     result = run_study(study, tmp_path)
     failed = result.estimates[result.estimates["status"] == "failed"]
     assert len(failed) > 0
-    assert failed["reason"].str.startswith("too few events").all()
+    # min_events = 12 fails the rare organs; at n = 300 the corrected default
+    # scenario (issue 17: HER2-positive ER-negative 4 % and basal 11 % of
+    # patients) also leaves a level without events in some fits, a monotone
+    # likelihood reported as non-convergence. Both kinds must be counted.
+    too_few = failed["reason"].str.startswith("too few events")
+    assert too_few.any()
+    assert (too_few | failed["reason"].str.startswith("did not converge")).all()
     perf = result.performance.set_index("estimand")
     counts = failed.groupby("estimand").size()
     for estimand, count in counts.items():

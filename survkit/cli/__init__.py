@@ -8,6 +8,7 @@ shows the traceback instead. Progress bars appear only on a terminal.
 from __future__ import annotations
 
 from .app import main
+from .calibrate_command import calibrate
 from .fit_command import fit
 from .report_command import report
 from .scenario_commands import scenarios, simulate
@@ -17,3 +18,4 @@ __all__ = ["main"]
 
 for _command in (scenarios, simulate, fit, report, simstudy):
     main.add_command(_command)
+scenarios.add_command(calibrate)

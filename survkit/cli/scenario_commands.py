@@ -9,11 +9,14 @@ import click
 from .memory import check_memory
 
 
-@click.command()
-def scenarios() -> None:
-    """List the built-in scenarios."""
+@click.group(invoke_without_command=True)
+@click.pass_context
+def scenarios(ctx: click.Context) -> None:
+    """List the built-in scenarios (or run a scenarios subcommand)."""
     from synthetic import list_scenarios
 
+    if ctx.invoked_subcommand is not None:
+        return
     for name, description in list_scenarios().items():
         click.echo(f"{name:24s} {description}")
 

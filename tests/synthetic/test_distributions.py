@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from synthetic.distributions import DormancyBaseline, DormancyDistribution, GompertzBaseline
+from synthetic.dormancy_mixture import MixtureDormancy
 
 FAMILIES = ["lognormal", "weibull", "gamma"]
 
@@ -93,3 +94,58 @@ def test_dormancy_inverse_is_exact(family, median, ratio, pi, u):
     t = baseline.inverse_cumulative(h)
     assert np.isfinite(t)
     assert float(baseline.cumulative(t)) == pytest.approx(h, rel=1e-6)
+
+
+MIXTURE_PARTS = [
+    ("lognormal", 2.0, 1.5, 0.5),
+    ("weibull", 12.0, 14.0, 0.3),
+    ("gamma", 5.0, 9.0, 0.2),
+]
+
+
+def make_mixture(parts=MIXTURE_PARTS) -> MixtureDormancy:
+    components = tuple(DormancyDistribution.from_median_iqr(f, m, i) for f, m, i, _ in parts)
+    return MixtureDormancy(components, tuple(w for *_, w in parts))
+
+
+def test_mixture_matches_the_weighted_scipy_components():
+    mixture = make_mixture()
+    references = [scipy_equivalent(c) for c in mixture.components]
+    weights = mixture.weights
+    t = np.array([1e-3, 0.1, 1.0, 2.0, 5.0, 10.0, 40.0, 200.0])
+    cdf = sum(w * r.cdf(t) for w, r in zip(weights, references, strict=True))
+    sf = sum(w * r.sf(t) for w, r in zip(weights, references, strict=True))
+    pdf = sum(w * r.pdf(t) for w, r in zip(weights, references, strict=True))
+    np.testing.assert_allclose(mixture.cdf(t), cdf, rtol=1e-10)
+    np.testing.assert_allclose(mixture.sf(t), sf, rtol=1e-9)
+    np.testing.assert_allclose(np.exp(mixture.logpdf(t)), pdf, rtol=1e-10)
+    # Quantiles invert the distribution functions, in both tails.
+    p = np.array([1e-12, 1e-6, 0.01, 0.25, 0.5, 0.9, 0.999])
+    np.testing.assert_allclose(mixture.cdf(mixture.ppf(p)), p, rtol=1e-12)
+    np.testing.assert_allclose(mixture.sf(mixture.isf(p)), p, rtol=1e-12)
+    assert mixture.ppf(0.0) == 0 and np.isinf(mixture.ppf(1.0)) and np.isinf(mixture.isf(0.0))
+    assert mixture.median == pytest.approx(float(mixture.ppf(0.5)))
+
+
+def test_scaling_a_mixture_scales_every_duration():
+    mixture = make_mixture()
+    doubled = mixture.scaled(2.0)
+    t = np.array([0.5, 3.0, 30.0])
+    np.testing.assert_allclose(doubled.cdf(2.0 * t), mixture.cdf(t), rtol=1e-12)
+    assert [c.median for c in doubled.components] == [4.0, 24.0, 10.0]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    weight=st.floats(0.05, 0.95),
+    late=st.floats(1.5, 30.0),
+    pi=st.floats(0.001, 1.0),
+    u=st.floats(1e-6, 0.999),
+)
+def test_mixture_dormancy_inverse_is_exact(weight, late, pi, u):
+    parts = [("weibull", 2.0, 1.5, weight), ("lognormal", late, late, 1.0 - weight)]
+    baseline = DormancyBaseline(pi, make_mixture(parts))
+    h = u * baseline.supremum if pi < 1 else -np.log1p(-u)
+    t = baseline.inverse_cumulative(h)
+    assert np.isfinite(t)
+    assert float(baseline.cumulative(t)) == pytest.approx(h, rel=1e-9)

@@ -3,6 +3,7 @@ ValueError that names the file and the offending key."""
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 
@@ -52,7 +53,9 @@ def test_site_agnostic_differs_from_default_only_in_dormancy_and_seeding():
     agnostic = tomllib.loads((scenario_directory() / "site_agnostic.toml").read_text())
     for key in ("censoring", "covariates", "correlations", "death", "effects"):
         assert agnostic[key] == default[key], key
-    dormancies = {tuple(sorted(site["dormancy"].items())) for site in agnostic["sites"].values()}
+    dormancies = {
+        json.dumps(site["dormancy"], sort_keys=True) for site in agnostic["sites"].values()
+    }
     assert len(dormancies) == 1
     assert list(agnostic["sites"]) == list(default["sites"])
 
@@ -68,10 +71,10 @@ def test_every_scenario_number_is_commented():
 def test_unknown_dormancy_distribution(tmp_path):
     path = write_variant(
         tmp_path,
-        'distribution = "lognormal", median_years = 5.0',
-        'distribution = "cauchy", median_years = 5.0',
+        'dormancy = { distribution = "weibull", median_years = 2.5, iqr_years = 1.5 }',
+        'dormancy = { distribution = "cauchy", median_years = 2.5, iqr_years = 1.5 }',
     )
-    assert_rejected(path, "sites.bone.dormancy.distribution", "cauchy", "lognormal")
+    assert_rejected(path, "sites.lung.dormancy.distribution", "cauchy", "mixture")
 
 
 def test_unknown_covariate_distribution(tmp_path):
@@ -81,13 +84,17 @@ def test_unknown_covariate_distribution(tmp_path):
 
 @pytest.mark.parametrize("value", ["1.2", "-0.1"])
 def test_seeding_fraction_outside_unit_interval(tmp_path, value):
-    path = write_variant(tmp_path, "seeding_fraction = 0.050", f"seeding_fraction = {value}")
+    path = write_variant(tmp_path, "seeding_fraction = 0.04228", f"seeding_fraction = {value}")
     assert_rejected(path, "sites.lung.seeding_fraction", "out of range")
 
 
 def test_negative_median(tmp_path):
-    path = write_variant(tmp_path, "median_years = 2.0,", "median_years = -2.0,")
-    assert_rejected(path, "sites.liver.dormancy.median_years", "out of range")
+    path = write_variant(
+        tmp_path,
+        'dormancy = { distribution = "weibull", median_years = 2.5,',
+        'dormancy = { distribution = "weibull", median_years = -2.5,',
+    )
+    assert_rejected(path, "sites.lung.dormancy.median_years", "out of range")
 
 
 def test_change_points_out_of_order(tmp_path):
@@ -126,24 +133,26 @@ def test_microenvironment_covariate_on_unknown_organ(tmp_path):
 def test_effect_on_reference_level(tmp_path):
     path = write_variant(
         tmp_path,
-        "subtype = { luminal_b = 0.3, her2 = 0.2, basal = -0.3 }",
+        "subtype = { luminal_b = 0.3, her2 = 0.2, basal = -0.7 }",
         "subtype = { luminal_a = 0.3 }",
     )
     assert_rejected(path, "effects.bone.subtype.luminal_a", "reference level")
 
 
 def test_misspelt_key(tmp_path):
-    path = write_variant(tmp_path, "seeding_fraction = 0.164", "sedding_fraction = 0.164")
+    path = write_variant(tmp_path, "seeding_fraction = 0.299666", "sedding_fraction = 0.299666")
     assert_rejected(path, "sites.bone.sedding_fraction", "not a known key")
 
 
 def test_correlation_matrix_not_positive_definite(tmp_path):
     extra = (
-        '[[correlations]]\nbetween = ["age", "er_positive"]\nrho = 0.99\n'
-        '[[correlations]]\nbetween = ["age", "subtype"]\nrho = 0.99\n'
-        '[[correlations]]\nbetween = ["er_positive", "subtype"]'
+        '[[correlations]]\nbetween = ["age", "tumour_size_cm"]\nrho = 0.99\n'
+        '[[correlations]]\nbetween = ["age", "positive_nodes"]\nrho = 0.99\n'
+        '[[correlations]]\nbetween = ["tumour_size_cm", "positive_nodes"]'
     )
-    path = write_variant(tmp_path, '[[correlations]]\nbetween = ["er_positive", "subtype"]', extra)
+    path = write_variant(
+        tmp_path, '[[correlations]]\nbetween = ["tumour_size_cm", "positive_nodes"]', extra
+    )
     assert_rejected(path, "correlations", "positive-definite")
 
 
@@ -165,8 +174,8 @@ def test_unknown_builtin_name_lists_the_choices():
 def test_categorical_probabilities_must_sum_to_one(tmp_path):
     path = write_variant(
         tmp_path,
-        "probabilities = [0.45, 0.30, 0.10, 0.15]",
-        "probabilities = [0.45, 0.30, 0.10, 0.10]",
+        "probabilities = [0.55, 0.193, 0.145, 0.112]",
+        "probabilities = [0.55, 0.193, 0.145, 0.1]",
     )
     assert_rejected(path, "covariates.subtype.probabilities", "sum")
 
@@ -175,19 +184,74 @@ def test_categorical_probabilities_must_sum_to_one(tmp_path):
 def test_every_dormancy_family_loads_and_keeps_its_median_and_iqr(tmp_path, family):
     path = write_variant(
         tmp_path,
-        'distribution = "lognormal", median_years = 5.0',
-        f'distribution = "{family}", median_years = 5.0',
+        'dormancy = { distribution = "weibull", median_years = 2.5, iqr_years = 1.5 }',
+        f'dormancy = {{ distribution = "{family}", median_years = 2.5, iqr_years = 1.5 }}',
     )
-    dormancy = load_scenario(path).cause("bone").baseline.dormancy
+    dormancy = load_scenario(path).cause("lung").baseline.dormancy
     q25, q50, q75 = dormancy.ppf(np.array([0.25, 0.5, 0.75]))
-    assert q50 == pytest.approx(5.0, rel=1e-10)
-    assert q75 - q25 == pytest.approx(6.0, rel=1e-9)
+    assert q50 == pytest.approx(2.5, rel=1e-10)
+    assert q75 - q25 == pytest.approx(1.5, rel=1e-9)
 
 
 def test_iqr_that_a_family_cannot_have(tmp_path):
     path = write_variant(
         tmp_path,
-        'distribution = "lognormal", median_years = 5.0, iqr_years = 6.0',
-        'distribution = "weibull", median_years = 5.0, iqr_years = 0.01',
+        'dormancy = { distribution = "weibull", median_years = 2.5, iqr_years = 1.5 }',
+        'dormancy = { distribution = "weibull", median_years = 2.5, iqr_years = 0.001 }',
     )
-    assert_rejected(path, "sites.bone.dormancy.iqr_years", "weibull")
+    assert_rejected(path, "sites.lung.dormancy.iqr_years", "weibull")
+
+
+def test_mixture_weights_must_sum_to_one(tmp_path):
+    path = write_variant(tmp_path, "{ weight = 0.85,", "{ weight = 0.8,")
+    assert_rejected(path, "sites.bone.dormancy.components", "sum to 0.95")
+
+
+def test_mixture_needs_two_components(tmp_path):
+    old = DEFAULT_TEXT[
+        DEFAULT_TEXT.index("components = [") : DEFAULT_TEXT.index("]\n\n[sites.lung]")
+    ]
+    path = write_variant(tmp_path, old, "components = [")
+    assert_rejected(path, "sites.bone.dormancy.components", "at least two")
+
+
+def test_mixture_component_is_checked_like_a_distribution(tmp_path):
+    path = write_variant(
+        tmp_path,
+        'distribution = "weibull", median_years = 25.0',
+        'distribution = "weibull", median_years = -25.0',
+    )
+    assert_rejected(path, "sites.bone.dormancy.components[1].median_years", "out of range")
+
+
+def test_mixture_loads_with_its_weights_and_components():
+    dormancy = load_scenario(DEFAULT_SCENARIO).cause("bone").baseline.dormancy
+    assert dormancy.family == "mixture" and dormancy.weights == (0.15, 0.85)
+    assert [c.median for c in dormancy.components] == [2.5, 25.0]
+    # the mixture's distribution function is the weighted sum of its components'
+    t = np.array([1.0, 5.0, 20.0])
+    np.testing.assert_allclose(
+        dormancy.cdf(t), 0.15 * dormancy.components[0].cdf(t) + 0.85 * dormancy.components[1].cdf(t)
+    )
+
+
+def test_bernoulli_given_an_unknown_categorical(tmp_path):
+    path = write_variant(tmp_path, 'given = "subtype"', 'given = "age"')
+    assert_rejected(path, "covariates.er_positive.given", "not a categorical", "subtype")
+
+
+def test_bernoulli_given_needs_every_level(tmp_path):
+    path = write_variant(tmp_path, "her2 = 0.706, basal = 0.0 }", "her2 = 0.706, triple = 0.0 }")
+    assert_rejected(path, "covariates.er_positive.p", "['basal']", "['triple']")
+
+
+def test_bernoulli_given_needs_a_table_of_probabilities(tmp_path):
+    old = "p = { luminal_a = 0.96, luminal_b = 0.96, her2 = 0.706, basal = 0.0 }"
+    path = write_variant(tmp_path, old, "p = 0.8")
+    assert_rejected(path, "covariates.er_positive.p", "each level")
+
+
+def test_bernoulli_given_cannot_also_be_in_the_copula(tmp_path):
+    extra = '[[correlations]]\nbetween = ["er_positive", "age"]\nrho = 0.2\n[[correlations]]'
+    path = write_variant(tmp_path, "[[correlations]]", extra)
+    assert_rejected(path, "correlations[0].between", "er_positive", "remove this correlation")

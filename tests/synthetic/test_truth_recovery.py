@@ -129,13 +129,16 @@ def test_opposite_signs_in_two_organs():
 
 
 def test_site_mix_and_timing_follow_the_scenario_documentation(large_cohort):
-    # Berman et al. 2013 shares renormalised over bone, lung, liver, brain;
-    # "roughly" is +-3 percentage points of the share.
-    cif = large_cohort.true_cif([2.0, 10.0])
+    # Berman et al. 2013 shares of first metastases (over the whole follow-up)
+    # renormalised over bone, lung, liver, brain. The seeding fractions are
+    # calibrated to them at 15 years on a reference sample of 20,000 patients;
+    # this cohort is another sample of the same covariate distribution, whose
+    # sampling error in a share is a few 0.1 percentage points at most.
+    cif = large_cohort.true_cif([2.0, 10.0, 15.0])
     sites = list(SCENARIO.site_names)
-    share = cif.loc[10.0, sites] / cif.loc[10.0, sites].sum()
+    share = cif.loc[15.0, sites] / cif.loc[15.0, sites].sum()
     targets = pd.Series({"bone": 41.1, "lung": 22.4, "liver": 7.3, "brain": 7.3})
-    assert (share - targets / targets.sum()).abs().max() < 0.03, share
+    assert (share - targets / targets.sum()).abs().max() < 0.005, share
     early_fraction = cif.loc[2.0, sites] / cif.loc[10.0, sites]
     assert early_fraction["bone"] < early_fraction.drop("bone").min()  # bone relapses later
 

@@ -3,6 +3,8 @@ the numerical accuracy of the true cumulative incidences."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -24,32 +26,35 @@ def cohort():
 @pytest.fixture(scope="module")
 def awkward_scenario(tmp_path_factory):
     """Weibull and gamma dormancy with shape < 1 (singular density at 0), a
-    sharp Weibull peak and seeding fraction 1: the hard cases for quadrature."""
+    sharp Weibull peak, a mixture of such components and seeding fraction 1:
+    the hard cases for quadrature."""
     text = (scenario_directory() / "breast_site_dormancy.toml").read_text()
+    bone = text[text.index("components = [") : text.index("]\n\n[sites.lung]")]
+    bone_seeding = re.search(r"\[sites\.bone\]\nseeding_fraction = [0-9.]+", text).group()
+    awkward_bone = (
+        "components = [\n"
+        '  { weight = 0.4, distribution = "weibull", median_years = 5.0, iqr_years = 12.0 },\n'
+        '  { weight = 0.6, distribution = "weibull", median_years = 1.0, iqr_years = 0.2 },\n'
+    )
+    visceral = 'dormancy = { distribution = "weibull", median_years = 2.5, iqr_years = 1.5 }'
     replacements = [
-        # bone: Weibull with shape 0.70
-        ("lognormal", "median_years = 5.0, iqr_years = 6.0", "weibull", "iqr_years = 12.0"),
+        (bone, awkward_bone),
         # lung: gamma with shape 0.57
-        (
-            "lognormal",
-            "median_years = 2.5, iqr_years = 3.0 }\n\n[sites.liver]",
-            "gamma",
-            "iqr_years = 6.0 }\n\n[sites.liver]",
-        ),
+        (visceral, 'dormancy = { distribution = "gamma", median_years = 2.5, iqr_years = 6.0 }'),
         # liver: Weibull with shape 6.2 (a sharp peak)
-        ("lognormal", "median_years = 2.0, iqr_years = 2.5", "weibull", "iqr_years = 0.5"),
+        (visceral, 'dormancy = { distribution = "weibull", median_years = 2.0, iqr_years = 0.5 }'),
+        (bone_seeding, "[sites.bone]\nseeding_fraction = 1.0"),
     ]
-    for family, old_tail, new_family, new_tail in replacements:
-        old = f'distribution = "{family}", {old_tail}'
-        median = old_tail.split(",")[0]
+    for old, new in replacements:
         assert old in text
-        text = text.replace(old, f'distribution = "{new_family}", {median}, {new_tail}', 1)
-    text = text.replace("seeding_fraction = 0.164", "seeding_fraction = 1.0", 1)
+        text = text.replace(old, new, 1)
     path = tmp_path_factory.mktemp("scenarios") / "awkward.toml"
     path.write_text(text)
     scenario = load_scenario(path)
-    shapes = [site.baseline.dormancy.shape for site in scenario.sites[:3]]
-    assert shapes[0] < 1 and shapes[1] < 1 and shapes[2] > 5
+    bone_parts = scenario.sites[0].baseline.dormancy.components
+    shapes = [bone_parts[0].shape, bone_parts[1].shape]
+    shapes += [site.baseline.dormancy.shape for site in scenario.sites[1:3]]
+    assert shapes[0] < 1 and shapes[1] > 5 and shapes[2] < 1 and shapes[3] > 5
     assert scenario.sites[0].baseline.seeding_fraction == 1.0
     return scenario
 
