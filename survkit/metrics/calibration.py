@@ -55,12 +55,19 @@ def calibration(
     n_groups: int = 10,
     bandwidth: float | None = None,
     n_points: int = 50,
+    scale: str = "risk",
 ) -> CalibrationResult:
     """Calibration of ``risk`` (predicted absolute risk of ``cause`` by ``time``).
 
     ``bandwidth`` of the smoothed curve on the risk scale (default: Silverman's
     rule, 0.9 min(sd, IQR/1.34) n^(-1/5), computed on the predictions).
+    ``scale="logit"`` smooths on the logit of the predictions instead (bandwidth
+    on that scale): with a rare event the predictions are skewed and sparse at
+    high risk, where a kernel of constant width on the risk scale averages a
+    handful of patients and the curve zigzags; on the logit scale it widens there.
     """
+    if scale not in ("risk", "logit"):
+        raise ValueError(f"scale={scale!r} must be 'risk' or 'logit'.")
     out = read_inputs(y, cause, censor_value)
     t = read_times([time], out, "time")
     p = read_risk(risk, out.n, t)[:, 0]
@@ -74,7 +81,7 @@ def calibration(
     h = float(t[0])
     groups = _risk_groups(out, p, h, int(n_groups))
     case, weight = _known_status_weights(out, h)
-    curve = _smoothed_curve(p, case, weight, bandwidth, n_points)
+    curve = _smoothed_curve(p, case, weight, bandwidth, n_points, scale)
     intercept, slope = _logistic_recalibration(p, case, weight)
     observed = float(marginal_risk(out, t)[0])
     return CalibrationResult(
@@ -117,7 +124,11 @@ def _known_status_weights(out: EventData, h: float) -> tuple[np.ndarray, np.ndar
     return case, weight
 
 
-def _smoothed_curve(p, case, weight, bandwidth, n_points) -> pd.DataFrame:
+def _smoothed_curve(p, case, weight, bandwidth, n_points, scale="risk") -> pd.DataFrame:
+    risk = p
+    if scale == "logit":
+        q = np.clip(p, 1e-12, 1 - 1e-12)
+        p = np.log(q / (1 - q))
     if bandwidth is None:
         sd = p.std(ddof=1) if p.size > 1 else 0.0
         iqr = np.subtract(*np.quantile(p, [0.75, 0.25])) / 1.34
@@ -132,6 +143,8 @@ def _smoothed_curve(p, case, weight, bandwidth, n_points) -> pd.DataFrame:
         g = grid[lo : lo + 8]
         k = np.exp(-0.5 * ((g[:, None] - p[None, :]) / bandwidth) ** 2) * weight[None, :]
         observed[lo : lo + 8] = (k @ case) / k.sum(axis=1)
+    if scale == "logit":
+        grid = np.clip(1.0 / (1.0 + np.exp(-grid)), risk.min(), risk.max())
     return pd.DataFrame({"predicted": grid, "observed": observed})
 
 

@@ -93,6 +93,7 @@ def prediction_performance(
     calibration_time: float | None = None,
     n_groups: int = 10,
     risk_profile=None,
+    calibration_scale: str = "risk",
 ) -> PredictionPerformance:
     """Score ``CauseSpecificCox(formula)`` per cause at each horizon, apparent and
     cross-validated (``n_folds`` shuffled folds from ``seed``; ``n_folds=0`` skips
@@ -103,7 +104,8 @@ def prediction_performance(
     middle horizon). ``risk_profile(model, df, times)``: how a fitted
     ``CauseSpecificCox`` predicts, cause -> array (len(times), len(df)) of absolute
     risks (default ``model.predict_risk_profile``; the report passes a faster
-    equivalent computed on the event times only).
+    equivalent computed on the event times only). ``calibration_scale``: the
+    smoothing scale of the calibration curve (``calibration(scale=)``).
     """
     risk_profile = _predicted_profile if risk_profile is None else risk_profile
     horizons = np.sort(np.atleast_1d(np.asarray(horizons, dtype=float)))
@@ -145,7 +147,13 @@ def prediction_performance(
         raise ValueError(f"calibration_time={t_cal!r} is not one of the horizons {horizons}.")
     cal: dict[object, CalibrationResult] = {
         c: calibration(
-            y, chosen[c][:, j], t_cal, cause=c, censor_value=censor_value, n_groups=n_groups
+            y,
+            chosen[c][:, j],
+            t_cal,
+            cause=c,
+            censor_value=censor_value,
+            n_groups=n_groups,
+            scale=calibration_scale,
         )
         for c in causes
     }
