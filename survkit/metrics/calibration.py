@@ -65,6 +65,9 @@ def calibration(
     on that scale): with a rare event the predictions are skewed and sparse at
     high risk, where a kernel of constant width on the risk scale averages a
     handful of patients and the curve zigzags; on the logit scale it widens there.
+    Its default bandwidth is Silverman's rule on the logits with n the number of
+    events of ``cause`` by ``time`` (the curve's information is in the events,
+    not in the n subjects).
     """
     if scale not in ("risk", "logit"):
         raise ValueError(f"scale={scale!r} must be 'risk' or 'logit'.")
@@ -126,14 +129,16 @@ def _known_status_weights(out: EventData, h: float) -> tuple[np.ndarray, np.ndar
 
 def _smoothed_curve(p, case, weight, bandwidth, n_points, scale="risk") -> pd.DataFrame:
     risk = p
+    size = p.size
     if scale == "logit":
         q = np.clip(p, 1e-12, 1 - 1e-12)
         p = np.log(q / (1 - q))
+        size = max(int(case.sum()), 2)
     if bandwidth is None:
         sd = p.std(ddof=1) if p.size > 1 else 0.0
         iqr = np.subtract(*np.quantile(p, [0.75, 0.25])) / 1.34
         spread = min(sd, iqr) if iqr > 0 else sd
-        bandwidth = 0.9 * spread * p.size ** (-0.2) if spread > 0 else 0.01
+        bandwidth = 0.9 * spread * size ** (-0.2) if spread > 0 else 0.01
     if not bandwidth > 0:
         raise ValueError(f"bandwidth={bandwidth!r} must be > 0.")
     grid = np.linspace(*np.quantile(p, [0.01, 0.99]), n_points)

@@ -23,15 +23,31 @@ N_FOLDS = 5  # cross-validation folds (each refits every cause-specific model)
 ESTIMATES = ("apparent", "cross-validated")  # prediction_performance's labels
 
 
-def _converged_risks(model, df: pd.DataFrame, times) -> dict:
-    """``absolute_risks``, refused for a model (full data or a fold) that did not converge."""
-    bad = [c for c, m in model.models_.items() if not m.converged_]
-    if bad:
-        raise ValueError(
-            f"the cause-specific model of {', '.join(map(str, bad))} did not converge (on the "
-            "cohort or on a cross-validation fold), so its predictions cannot be scored."
-        )
-    return absolute_risks(model, df, times)
+class _Risks:
+    """The report's absolute risks for ``prediction_performance``: refused for a model
+    (full data or a fold) that did not converge, and clipped to [0, 1], counting
+    the patients clipped so the report can say so."""
+
+    def __init__(self):
+        self.clipped = 0  # patients with a risk outside [0, 1], over the fit and the folds
+        self.excess = 0.0  # the largest distance outside [0, 1]
+
+    def __call__(self, model, df: pd.DataFrame, times) -> dict:
+        bad = [c for c, m in model.models_.items() if not m.converged_]
+        if bad:
+            raise ValueError(
+                f"the cause-specific model of {', '.join(map(str, bad))} did not converge (on "
+                "the cohort or on a cross-validation fold), so its predictions cannot be scored."
+            )
+        risks = absolute_risks(model, df, times)
+        # a patient whose summed hazard jump exceeds 1 at some time (an extreme
+        # relative hazard where few are at risk) gets a product-limit survival below 0
+        outside = np.zeros(len(df), dtype=bool)
+        for r in risks.values():
+            outside |= ((r < 0) | (r > 1)).any(axis=0)
+            self.excess = max(self.excess, float(np.max(np.maximum(r - 1, -r), initial=0.0)))
+        self.clipped += int(outside.sum())
+        return {k: np.clip(r, 0.0, 1.0) for k, r in risks.items()}
 
 
 def _wide(spec: ReportSpec, table: pd.DataFrame) -> pd.DataFrame:
@@ -49,12 +65,16 @@ def _wide(spec: ReportSpec, table: pd.DataFrame) -> pd.DataFrame:
 
 
 def _listing(spec: ReportSpec, values: dict, fmt: str = "{:.2f}") -> str:
+    """'bone 0.92; lung 0.88', or just '0.79' with a single event of interest."""
+    if len(values) == 1 and len(spec.organs) == 1:
+        return fmt.format(next(iter(values.values())))
     return "; ".join(f"{spec.label(c)} {fmt.format(v)}" for c, v in values.items())
 
 
 def performance_section(spec: ReportSpec) -> Section:
     modelled_events(spec)  # every first event needs its model (else ValueError: skipped)
     last = float(max(spec.horizons))
+    risks = _Risks()
     perf = prediction_performance(
         spec.data,
         spec.duration_col,
@@ -66,7 +86,7 @@ def performance_section(spec: ReportSpec) -> Section:
         n_folds=N_FOLDS,
         seed=spec.seed,
         calibration_time=last,
-        risk_profile=_converged_risks,
+        risk_profile=risks,
         calibration_scale="logit",  # rare organs: skewed risks, a risk-scale kernel zigzags
     )
     table = perf.table
@@ -83,9 +103,17 @@ def performance_section(spec: ReportSpec) -> Section:
         "auc_cross_validated": {spec.label(c): float(v) for c, v in cv_auc.items()},
         "ipa_cross_validated": {spec.label(c): float(v) for c, v in cv_ipa.items()},
         "calibration_slope": {spec.label(c): float(r.slope) for c, r in cal.items()},
+        "risks_clipped": risks.clipped,
     }
     paragraphs = [_method_text(spec), _findings_text(spec, last, apparent_auc, cv_auc, cv_se)]
     paragraphs += _undefined_text(spec, table)
+    if risks.clipped:
+        paragraphs.append(
+            f"For {risks.clipped} prediction(s) (a patient in the full fit or in a fold), the "
+            "cause-specific hazards summed to a jump above 1 at some time, and the product-limit "
+            f"formula gave a risk outside [0, 1] (by at most {risks.excess:.2g}); these risks "
+            "are clipped to [0, 1]."
+        )
     paragraphs.append(_ipa_text(spec, last, cv_ipa))
     paragraphs.append(_calibration_text(spec, last, cal))
     long = table.assign(cause=[spec.label(c) for c in table["cause"]]).rename(
@@ -137,14 +165,14 @@ def _method_text(spec: ReportSpec) -> str:
 def _findings_text(spec, last, apparent_auc, cv_auc, cv_se) -> str:
     lower = (cv_auc - Z95 * cv_se).clip(lower=0.0)
     upper = (cv_auc + Z95 * cv_se).clip(upper=1.0)
-    parts = [
-        f"{spec.label(c)} {v:.2f} ({lower[c]:.2f}-{upper[c]:.2f})"
-        for c, v in cv_auc.items()
-        if np.isfinite(v)
-    ]
+    shown = {
+        c: f"{v:.2f} ({lower[c]:.2f}-{upper[c]:.2f})" for c, v in cv_auc.items() if np.isfinite(v)
+    }
     gap = (apparent_auc - cv_auc).dropna()
     text = (
-        f"Cross-validated AUC by {spec.at(last)}: " + "; ".join(parts) + " (95% limits treat the "
+        f"Cross-validated AUC by {spec.at(last)}: "
+        + _listing(spec, shown, "{}")
+        + " (95% limits treat the "
         "out-of-fold predictions as fixed, so they are somewhat too narrow)."
     )
     if len(gap) > 1:
@@ -154,12 +182,12 @@ def _findings_text(spec, last, apparent_auc, cv_auc, cv_se) -> str:
             f"({spec.label(lo)}) to {gap[hi]:.3f} ({spec.label(hi)})"
         )
     elif len(gap) == 1:
-        text += f" Apparent minus cross-validated AUC: {gap.iloc[0]:.3f}"
+        text += f" Apparent minus cross-validated AUC is {gap.iloc[0]:.3f}"
     if len(gap):
         text += (
-            ": the optimism of scoring models on the patients they were fitted to."
+            ", the optimism of scoring models on the patients they were fitted to."
             if gap.max() > 0.02
-            else ": little optimism."
+            else ", little optimism."
         )
     return text
 
@@ -201,6 +229,7 @@ def _calibration_text(spec: ReportSpec, last: float, cal: dict) -> str:
 
 def _calibration_figure(spec: ReportSpec, cal: dict, last: float):
     from matplotlib.figure import Figure as MplFigure
+    from matplotlib.ticker import MaxNLocator
 
     ncols = min(2, len(cal))
     nrows = -(-len(cal) // ncols)
@@ -208,6 +237,17 @@ def _calibration_figure(spec: ReportSpec, cal: dict, last: float):
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
     for ax, (cause, result) in zip(axes, cal.items(), strict=False):
         plot_calibration([result], labels=[""], ax=ax)
+        # room for the whole curve, and a few readable ticks in a small panel
+        top = 1.05 * max(
+            result.curve[["predicted", "observed"]].to_numpy().max(),
+            result.groups[["predicted", "observed"]].to_numpy().max(),
+        )
+        top = min(1.0, top)
+        ax.plot([0, top], [0, top], color="0.6", lw=0.8, ls="--")  # the diagonal to the edge
+        ax.set_xlim(0, top)
+        ax.set_ylim(0, top)
+        ax.xaxis.set_major_locator(MaxNLocator(5))
+        ax.yaxis.set_major_locator(MaxNLocator(5))
         ax.set_title(spec.label(cause))
         ax.set_xlabel(f"predicted risk by {spec.at(last)}")
         ax.set_ylabel(f"observed {spec.event_name(cause)} by {spec.at(last)}")
