@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from survkit.report import write_atomically
@@ -61,6 +62,7 @@ def test_every_section_a_clinician_needs(default_report):
         "Does an effect differ between organs?",
         "Effects that change over time",
         "Individual risk profiles",
+        "How well do the models predict?",
         "Estimates against the truth",
         "Methods and reproducibility",
         "Gray&#x27;s test",
@@ -78,10 +80,38 @@ def test_every_section_a_clinician_needs(default_report):
         "organ_heterogeneity",
         "ph_tests",
         "risk_profiles",
+        "prediction_performance",
         "truth_cause_specific",
         "truth_incidence",
     ]:
         assert (out / "tables" / f"{table}.csv").exists(), table
+
+
+def test_prediction_performance_per_organ(default_report):
+    _, out, _ = default_report
+    checks = json.loads((out / "checks.json").read_text())
+    perf = checks["prediction_performance"]
+    organs = ["bone", "lung", "liver", "brain"]
+    assert perf["time"] == max(checks["horizons"]) and perf["n_folds"] == 5
+    for key in ("auc_apparent", "auc_cross_validated", "ipa_cross_validated"):
+        assert list(perf[key]) == organs, key
+    for organ in organs:
+        # the covariates carry signal for every organ: better than chance, far from perfect
+        assert 0.55 < perf["auc_cross_validated"][organ] < 0.9
+        assert 0.55 < perf["auc_apparent"][organ] < 0.9
+        assert 0 < perf["ipa_cross_validated"][organ] < 0.5
+        assert 0.5 < perf["calibration_slope"][organ] < 1.5
+    assert perf["risks_clipped"] == 0
+    table = pd.read_csv(out / "tables" / "prediction_performance.csv")
+    assert len(table) == len(organs) * len(checks["horizons"]) * 2  # apparent and CV
+    assert set(table["estimate"]) == {"apparent", "cross-validated"}
+    assert table["auc_se"].between(0.001, 0.1).all() and table["brier"].between(0, 0.25).all()
+    assert (out / "figures" / "calibration.png").exists()
+    md = (out / "report.md").read_text()
+    section = md[md.index("## How well do the models predict?") :]
+    section = section[: section.index("\n## ")]
+    assert f"Cross-validated AUC by {perf['time']:g} years: bone" in section
+    assert "5-fold (shuffled, seed 1)" in section
 
 
 def test_interrupted_write_leaves_the_old_report(tmp_path):

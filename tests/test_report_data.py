@@ -193,7 +193,14 @@ def test_a_small_cohort_gets_a_report_with_reasons():
         rep = report_for_data(df, "time", "event", ["x", "z"], competing=[2])
     risk = next(s for s in rep.sections if s.title == "Individual risk profiles")
     assert "could not be estimated" in risk.paragraphs[0] and "fewer than 10" in risk.paragraphs[0]
-    assert rep.checks["skipped_sections"] == ["Individual risk profiles"]
+    performance = next(s for s in rep.sections if s.title == "How well do the models predict?")
+    assert "could not be estimated" in performance.paragraphs[0]
+    assert "fewer than 10" in performance.paragraphs[0] and not performance.figures
+    assert rep.checks["skipped_sections"] == [
+        "Individual risk profiles",
+        "How well do the models predict?",
+    ]
+    assert "prediction_performance" not in rep.checks
 
 
 def test_huge_n_is_refused_with_the_memory_it_needs(tmp_path):

@@ -16,6 +16,7 @@ STEPS = [
     "organ heterogeneity",
     "time-varying effects",
     "risk profiles",
+    "prediction performance",
     "truth",
     "methods",
 ]

@@ -7,7 +7,8 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 
 from ..data.design import Design
-from ..data.survival_data import SurvivalData, read_survival_data
+from ..data.survival_data import SurvivalData, read_survival_data, row_strata_labels
+from ..data.validation import check_columns
 from ..engine.concordance import concordance_counts
 from ..engine.newton import chol_inverse, newton
 from ..engine.risk_set import RiskSetProblem
@@ -317,8 +318,31 @@ class CoxPH(BaseEstimator):
 
     def score(self, X, y) -> float:
         """Harrell's C of ``predict(X)`` against ``y`` (other causes censored for a
-        cause-specific model), as R's ``concordance``."""
-        return harrell_c(y, self.predict(X), cause=self.cause_, censor_value=self.censor_value_)
+        cause-specific model), as R's ``concordance``.
+
+        For a stratified fit, pairs are compared only within a stratum (R's
+        ``concordance(fit)``): ``X`` must hold the strata columns; a stratum not
+        seen in the fit is a stratum of its own.
+        """
+        strata = None
+        if self.strata_cols_:
+            frame = covariate_frame(self, X)
+            check_columns(frame, {"strata": self.strata_cols_})
+            missing = int(frame[self.strata_cols_].isna().any(axis=1).sum())
+            if missing:
+                raise ValueError(
+                    f"X has {missing} row(s) with a missing value in the strata column(s) "
+                    f"{self.strata_cols_}; drop or fill them to score a stratified fit."
+                )
+            labels = row_strata_labels(frame, self.strata_cols_)
+            strata = pd.factorize(pd.Series(labels), sort=True)[0]
+        return harrell_c(
+            y,
+            self.predict(X),
+            cause=self.cause_,
+            censor_value=self.censor_value_,
+            strata=strata,
+        )
 
     # --------------------------------------------------------- residuals
     def residuals(self, kind: str = "martingale", weighted: bool | None = None):

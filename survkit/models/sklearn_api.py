@@ -160,14 +160,28 @@ def covariate_frame(estimator, X) -> pd.DataFrame:
     return _as_frame(X, names)
 
 
-def harrell_c(y, risk: np.ndarray, cause: object = None, censor_value: object = 0) -> float:
-    """Harrell's C of ``risk`` against ``y`` (other causes censored), via the engine's scan."""
+def harrell_c(
+    y,
+    risk: np.ndarray,
+    cause: object = None,
+    censor_value: object = 0,
+    strata: np.ndarray | None = None,
+) -> float:
+    """Harrell's C of ``risk`` against ``y`` (other causes censored), via the engine's scan.
+
+    ``strata`` (integer codes, one per row): pairs are compared only within a
+    stratum, as R's ``concordance`` of a stratified ``coxph`` fit.
+    """
     out = read_outcome(y)
     if out.boolean:
         status = out.event.astype(np.int8)
     else:
         status = out.coding(cause, censor_value).status
-    problem = RiskSetProblem.build(np.zeros((out.time.shape[0], 0)), out.time, status)
+    if strata is not None and len(strata) != out.time.shape[0]:
+        raise ValueError(f"strata has {len(strata)} codes for {out.time.shape[0]} rows of y.")
+    problem = RiskSetProblem.build(
+        np.zeros((out.time.shape[0], 0)), out.time, status, strata=strata
+    )
     return concordance_counts(problem, np.asarray(risk, dtype=float)[problem.order]).concordance
 
 

@@ -24,6 +24,8 @@ from .covariates import code_covariates
 from .hazard_ratios import hazard_ratio_section, heterogeneity_section
 from .horizons import check_horizons, choose_horizons
 from .incidence import incidence_section
+from .performance import TITLE as PERFORMANCE_TITLE
+from .performance import performance_section
 from .proportional_hazards import time_varying_section
 from .risk_profiles import risk_profile_section
 from .spec import ReportSpec
@@ -193,6 +195,8 @@ def build_report(spec: ReportSpec, progress: Callable[[str], None] | None = None
         )
     note("risk profiles")
     sections += _guarded("Individual risk profiles", lambda: [risk_profile_section(spec)], spec)
+    note("prediction performance")
+    sections += _guarded(PERFORMANCE_TITLE, lambda: [performance_section(spec)], spec)
     if spec.cohort is not None and fits is not None:
         note("truth")
         sections += _guarded(

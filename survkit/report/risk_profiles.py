@@ -34,18 +34,20 @@ def absolute_risks(csc: CauseSpecificCox, df: pd.DataFrame, times, chunk: int = 
     if grid.size == 0:  # every time before the first event: no risk yet
         return {k: np.zeros((len(times), len(df))) for k in keys}
     D0 = np.column_stack([np.diff(_baseline_at(models[k], grid), prepend=0.0) for k in keys])
-    R = np.vstack([models[k].predict_partial_hazard(df).to_numpy() for k in keys])
+    R = np.column_stack([models[k].predict_partial_hazard(df).to_numpy() for k in keys])
     idx = np.searchsorted(grid, times, side="right") - 1
-    # W[h, j] = 1 for grid times up to horizon h: F_k(h) = r_k * sum_j W[h, j] dH0_k(j) S(j-)
-    W = (np.arange(len(grid))[None, :] <= idx[:, None]).astype(float)
+    # W[j, h] = 1 for grid times up to horizon h: F_k(h) = r_k * sum_j S(j-) dH0_k(j) W[j, h]
+    W = (np.arange(len(grid))[:, None] <= idx[None, :]).astype(float)
     out = {k: np.zeros((len(times), len(df))) for k in keys}
     for start in range(0, len(df), chunk):
-        cols = slice(start, start + chunk)
-        total = D0 @ R[:, cols]  # (grid, rows): all causes' hazard increments
-        surv = np.cumprod(1.0 - total, axis=0)
-        before = np.vstack([np.ones((1, total.shape[1])), surv[:-1]])
+        rows = slice(start, start + chunk)
+        # (rows, grid), so the running product runs along contiguous memory (speed)
+        total = R[rows] @ D0.T  # all causes' hazard increments
+        before = np.empty_like(total)  # S(t_j-): survival just before each grid time
+        before[:, 0] = 1.0
+        np.cumprod(1.0 - total[:, :-1], axis=1, out=before[:, 1:])
         for j, k in enumerate(keys):
-            out[k][:, cols] = (W * D0[:, j][None, :]) @ before * R[j, cols][None, :]
+            out[k][:, rows] = ((before @ (W * D0[:, j][:, None])) * R[rows, j][:, None]).T
     return out
 
 
@@ -83,7 +85,12 @@ def _rounded(value: object) -> object:
     return value
 
 
-def risk_profile_section(spec: ReportSpec) -> Section:
+def modelled_events(spec: ReportSpec) -> list:
+    """Every first event (organs, then competing), each with enough events for its model.
+
+    Absolute risks combine the models of every first event, so one with fewer
+    than ``MIN_EVENTS`` events stops them (ValueError saying which).
+    """
     causes = [*spec.organs, *spec.competing]
     counts = spec.df[spec.event_col].value_counts()
     few = [c for c in causes if counts.get(c, 0) < MIN_EVENTS]
@@ -93,6 +100,11 @@ def risk_profile_section(spec: ReportSpec) -> Section:
             + ", ".join(f"{spec.label(c)} has {int(counts.get(c, 0))}" for c in few)
             + f" event(s) (fewer than {MIN_EVENTS}); a larger cohort is needed."
         )
+    return causes
+
+
+def risk_profile_section(spec: ReportSpec) -> Section:
+    causes = modelled_events(spec)
     csc = CauseSpecificCox().fit(
         spec.data,
         spec.duration_col,
