@@ -75,16 +75,24 @@ def cox_coverage_problems(result) -> list[str]:
     if mine.empty:
         return ["no correctly specified cause-specific Cox estimand to check"]
     problems = []
-    # per estimand: exact binomial test of nominal coverage, Bonferroni
+    # per estimand: exact binomial test of nominal coverage, Bonferroni. Coverage
+    # significantly *below* nominal is an error (intervals too narrow); significantly
+    # above it is printed as conservative but not failed: it is what Wald intervals
+    # do for a covariate level with a handful of events (liver in basal tumours at
+    # n = 2000 has about 4), where the asymptotics the intervals rest on do not hold.
     cutoff = 0.01 / len(mine)
     for row in mine.itertuples():
         covered = round(row.cover * row.n_ok)
         p = stats.binomtest(covered, row.n_ok, LEVEL).pvalue
         if p < cutoff:
-            problems.append(
+            verdict = (
                 f"{row.estimand}: coverage {row.cover:.3f} ({covered}/{row.n_ok}) rejects "
                 f"{LEVEL:.0%} (binomial p = {p:.2g} < {cutoff:.2g})"
             )
+            if row.cover > LEVEL:
+                print(f"conservative: {verdict}")
+            else:
+                problems.append(verdict)
     # pooled over well-informed sites: per-replicate mean coverage, MCSE from
     # its spread across replicates
     truth = result.estimands
