@@ -5,6 +5,7 @@ from .data.episodes import split_episodes
 from .diagnostics.cox_zph import cox_zph, cox_zph_details
 from .diagnostics.residuals import cox_residuals
 from .models.cause_specific import CauseSpecificCox
+from .models.coxnet import CoxNet
 from .models.coxph import CoxPH
 from .models.fine_gray import FineGray
 from .nonparametric.aalen_johansen import aalen_johansen
@@ -17,6 +18,7 @@ from .plots import plot_cumulative_incidence, plot_forest, plot_schoenfeld
 
 __all__ = [
     "CauseSpecificCox",
+    "CoxNet",
     "CoxPH",
     "FineGray",
     "__version__",

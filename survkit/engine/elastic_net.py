@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import kernels as kern
-from .coordinate_descent import solve_quadratic, weighted_squares
+from .coordinate_descent import column_gradient, solve_quadratic, weighted_squares
 from .risk_set import RiskSetProblem
 
 __all__ = ["PathResult", "StandardisedDesign", "eta_derivatives", "fit_path", "lambda_max"]
@@ -140,7 +140,9 @@ class _PathState:
 
     def gradient(self):
         """d(loglik/sum w)/d beta_j for every standardised column."""
-        return self.design.Xt @ self.g
+        out = np.empty(self.design.Xt.shape[0])
+        column_gradient(self.design.Xt, self.g, out)
+        return out
 
     def solve(self, lam, alpha, pf, cols, tol, max_outer, max_passes):
         """Minimise the objective over ``cols`` (others fixed); returns (outer steps, converged)."""
@@ -226,6 +228,10 @@ def fit_path(
     for k, lam in enumerate(lambdas):
         # sequential strong rule: likely non-zero at lam given the solution at prev_lam
         strong = ever | (np.abs(grad) >= alpha * pf * (2 * lam - prev_lam))
+        if k == 0 and not user_grid:
+            # lambda_max itself: every penalised coefficient is zero by construction
+            # (glmnet solves it as lambda = infinity), not up to rounding
+            strong = pf == 0
         steps_total, ok = 0, True
         while True:
             cols = np.flatnonzero(strong).astype(np.int64)
@@ -236,6 +242,8 @@ def fit_path(
             # KKT for the coordinates left out: |grad_j| <= lambda alpha pf_j
             slack = alpha * pf * lam * (1 + 1e-9) + 1e-15
             violators = ~strong & (np.abs(grad) > slack)
+            if k == 0 and not user_grid:
+                break
             if not violators.any():
                 break
             strong |= violators
