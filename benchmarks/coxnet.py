@@ -108,7 +108,7 @@ def main(argv=None):
             row["glmnet s"] = t_r
             row["glmnet/survkit"] = t_r / t_sk
             row["max|db| glmnet"] = float(np.abs(coef - ours[probe]).max())
-        t_ss, est = bench_sksurv(df, p, max(1, args.repeats))
+        t_ss, _ = bench_sksurv(df, p, max(1, args.repeats))
         if t_ss is not None:
             row["sksurv s"] = t_ss
             row["sksurv/survkit"] = t_ss / t_sk

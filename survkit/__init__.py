@@ -15,6 +15,7 @@ from .organs.site_models import fit_sites
 from .organs.stacked import fit_stacked, stack_causes
 from .organs.time_varying import detect_double_agents, fit_smooth_effect, time_varying_effect
 from .plots import plot_cumulative_incidence, plot_forest, plot_schoenfeld
+from .plots.coef_path import plot_coefficient_path
 
 __all__ = [
     "CauseSpecificCox",
@@ -32,6 +33,7 @@ __all__ = [
     "fit_smooth_effect",
     "fit_stacked",
     "gray_test",
+    "plot_coefficient_path",
     "plot_cumulative_incidence",
     "plot_forest",
     "plot_schoenfeld",

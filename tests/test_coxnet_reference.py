@@ -5,7 +5,6 @@ where glmnet's own solutions are the limit (written down at each use).
 """
 
 import numpy as np
-import pandas as pd
 import pytest
 from sklearn.model_selection import PredefinedSplit
 
@@ -98,7 +97,7 @@ def _cv_fit(case):
 
 def test_cv_deviance_fold_values():
     case = GLM["cv_deviance"]
-    m, df = _cv_fit(case)
+    m, _ = _cv_fit(case)
     ours = m.cv_fold_values_
     good = np.array(case["glmnet_null_equals_breslow"])
     assert good.any() and not good.all()

@@ -21,6 +21,37 @@ import numpy as np
 from numba import njit
 
 
+@njit(cache=True)
+def death_weight_squares(h, w, dead, grp_ptr):
+    """Per tied-death group, h_g^2 / dw_g (dw_g the weight of its deaths; 0 without
+    deaths): the group's Breslow term of the Hessian diagonal in eta."""
+    m = h.shape[0]
+    out = np.zeros(m)
+    for g in range(m):
+        dw = 0.0
+        for i in range(grp_ptr[g], grp_ptr[g + 1]):
+            if dead[i]:
+                dw += w[i]
+        if dw > 0.0:
+            out[g] = h[g] * h[g] / dw
+    return out
+
+
+@njit(cache=True)
+def working_arrays(w, dead, risk, c, q, scale):
+    """Gradient w (d - r c) and Hessian diagonal w r c - (w r)^2 q in eta (clipped at
+    0), both times ``scale``, in one pass without temporaries."""
+    n = w.shape[0]
+    grad = np.empty(n)
+    hess = np.empty(n)
+    for i in range(n):
+        wr = w[i] * risk[i]
+        grad[i] = (w[i] * dead[i] - wr * c[i]) * scale
+        v = wr * c[i] - wr * wr * q[i]
+        hess[i] = v * scale if v > 0.0 else 0.0
+    return grad, hess
+
+
 @njit(cache=True, fastmath=True)
 def _dot(Xt, j, v):
     """Column j of the design times v. fastmath lets LLVM vectorise the sum (it
@@ -32,10 +63,11 @@ def _dot(Xt, j, v):
 
 
 @njit(cache=True)
-def column_gradient(Xt, g, out):
-    """out[j] = Xt[j] . g for every column: single-threaded on purpose, as a
+def column_gradient(Xt, g, cols, out):
+    """out[j] = Xt[j] . g for j in ``cols``: single-threaded on purpose, as a
     threaded BLAS gemv stalls when other processes hold the cores."""
-    for j in range(Xt.shape[0]):
+    for k in range(cols.shape[0]):
+        j = cols[k]
         out[j] = _dot(Xt, j, g)
 
 

@@ -24,7 +24,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import kernels as kern
-from .coordinate_descent import column_gradient, solve_quadratic, weighted_squares
+from .coordinate_descent import (
+    column_gradient,
+    death_weight_squares,
+    solve_quadratic,
+    weighted_squares,
+    working_arrays,
+)
 from .risk_set import RiskSetProblem
 
 __all__ = ["PathResult", "StandardisedDesign", "eta_derivatives", "fit_path", "lambda_max"]
@@ -59,7 +65,11 @@ class StandardisedDesign:
 
 
 def eta_derivatives(
-    problem: RiskSetProblem, eta: np.ndarray, efron: bool, weights: np.ndarray | None = None
+    problem: RiskSetProblem,
+    eta: np.ndarray,
+    efron: bool,
+    weights: np.ndarray | None = None,
+    scale: float = 1.0,
 ) -> tuple[float, np.ndarray, np.ndarray]:
     """Log partial likelihood, its gradient in eta and a Hessian diagonal in eta.
 
@@ -68,7 +78,8 @@ def eta_derivatives(
     (its martingale residual). Diagonal: w_i r_i c_i - (w_i r_i)^2 q_i with
     q_i the sum over its risk sets of dw_g / S0_g^2 -- exact for Breslow; for
     Efron q uses the group's mean denominator, which only enlarges the
-    diagonal (Cauchy-Schwarz), so steps stay conservative.
+    diagonal (Cauchy-Schwarz), so steps stay conservative. Gradient and
+    diagonal come multiplied by ``scale``.
     """
     w = problem.weights if weights is None else weights
     peak = np.maximum.reduceat(eta, problem.strat_rptr[:-1])
@@ -86,20 +97,12 @@ def eta_derivatives(
         np.zeros((0, 0)),
     )
     c = kern.exposure(h, e, problem.grp_of_row, problem.entry_grp, problem.dead, problem.strat_gptr)
-    dw = np.add.reduceat(w * problem.dead, problem.grp_ptr[:-1])
-    h2 = np.divide(h * h, dw, out=np.zeros_like(h), where=dw > 0)
+    h2 = death_weight_squares(h, w, problem.dead, problem.grp_ptr)
+    no_share = np.zeros_like(h)
     q = kern.exposure(
-        h2,
-        np.zeros_like(h),
-        problem.grp_of_row,
-        problem.entry_grp,
-        problem.dead,
-        problem.strat_gptr,
+        h2, no_share, problem.grp_of_row, problem.entry_grp, problem.dead, problem.strat_gptr
     )
-    wr = w * risk
-    grad = w * problem.dead - wr * c
-    hess = wr * c - wr * wr * q
-    np.maximum(hess, 0.0, out=hess)
+    grad, hess = working_arrays(w, problem.dead, risk, c, q, scale)
     return float(loglik), grad, hess
 
 
@@ -126,22 +129,25 @@ class _PathState:
         self.design = design
         self.efron = efron
         self.total = float(problem.weights.sum())
-        p, n = design.Xt.shape
+        p = design.Xt.shape[0]
         self.beta = np.zeros(p)
         self.eta = offset.copy()
         self.xv = np.zeros(p)
         self.scan()
 
     def scan(self):
-        ll, g, W = eta_derivatives(self.problem, self.eta, self.efron)
+        ll, g, W = eta_derivatives(self.problem, self.eta, self.efron, scale=1 / self.total)
         self.loglik = ll
-        self.g = g / self.total
-        self.W = W / self.total
+        self.g = g
+        self.W = W
 
-    def gradient(self):
-        """d(loglik/sum w)/d beta_j for every standardised column."""
-        out = np.empty(self.design.Xt.shape[0])
-        column_gradient(self.design.Xt, self.g, out)
+    def gradient(self, skip=None):
+        """d(loglik/sum w)/d beta_j of the standardised columns; those marked in
+        ``skip`` (always in the working set) are not computed and left at 0."""
+        p = self.design.Xt.shape[0]
+        out = np.zeros(p)
+        cols = np.arange(p) if skip is None else np.flatnonzero(~skip)
+        column_gradient(self.design.Xt, self.g, cols.astype(np.int64), out)
         return out
 
     def solve(self, lam, alpha, pf, cols, tol, max_outer, max_passes):
@@ -238,7 +244,9 @@ def fit_path(
             steps, ok_k = state.solve(lam, alpha, pf, cols, tol, max_outer, max_passes)
             steps_total += steps
             ok = ok and ok_k
-            grad = state.gradient()
+            # gradients only where the KKT check or the next strong rule reads
+            # them: columns ever non-zero stay in the working set anyway
+            grad = state.gradient(skip=ever | (state.beta != 0))
             # KKT for the coordinates left out: |grad_j| <= lambda alpha pf_j
             slack = alpha * pf * lam * (1 + 1e-9) + 1e-15
             violators = ~strong & (np.abs(grad) > slack)

@@ -21,11 +21,11 @@ from sklearn.base import BaseEstimator
 
 from ..data.survival_data import read_survival_data
 from ..engine.concordance import concordance_index
-from ..engine.elastic_net import StandardisedDesign, fit_path
+from ..engine.elastic_net import StandardisedDesign, fit_path, saturated_loglik
 from ..engine.risk_set import RiskSetProblem
 from .coxnet_cv import MEASURES, cross_validate_lambda, make_folds
 from .coxnet_inputs import outcome_frame, penalty_factors
-from .coxnet_path import coef_at, path_deviance
+from .coxnet_path import coef_at
 
 __all__ = ["CoxNet"]
 
@@ -196,12 +196,13 @@ class CoxNet(BaseEstimator):
         lam = result.lambdas
         idx = pd.Index(lam, name="lambda")
         total = float(problem.weights.sum())
+        a = options["alpha"]
         penalty = np.array(
             [
-                lam_k * np.sum(pf * (options["alpha"] * np.abs(b) + 0.5 * (1 - options["alpha"]) * b * b))
+                lam_k * np.sum(pf * (a * np.abs(b) + 0.5 * (1 - a) * b * b))
                 for lam_k, b in zip(lam, result.coefs, strict=True)
             ]
-        )  # fmt: skip
+        )
         self.design_ = data.design
         self.duration_col_, self.event_col_ = data.duration_col, data.event_col
         self.entry_col_, self.strata_cols_ = data.entry_col, data.strata_cols
@@ -214,10 +215,11 @@ class CoxNet(BaseEstimator):
         self.log_likelihood_path_ = result.loglik
         self.log_likelihood_null_ = result.loglik_null
         self.penalized_log_likelihood_path_ = result.loglik - total * penalty
-        lp = design.Xt.T @ result.coefs.T
-        efron = options["efron"]
-        self.deviance_ = path_deviance(problem, lp, efron, rescale=False)
-        self.null_deviance_ = float(path_deviance(problem, np.zeros((n, 1)), efron, False)[0])
+        # glmnet's deviance(fit) and nulldev: the case weights as given, so the
+        # path's own log-likelihoods serve (no second scan per lambda)
+        saturated = saturated_loglik(problem)
+        self.deviance_ = 2 * (saturated - result.loglik)
+        self.null_deviance_ = float(2 * (saturated - result.loglik_null))
         self.deviance_ratio_ = 1 - self.deviance_ / self.null_deviance_
         self.n_iter_ = result.n_outer
         self.converged_ = bool(result.converged.all())
@@ -256,7 +258,7 @@ class CoxNet(BaseEstimator):
         self.log_likelihood_ = float(result.loglik[k])
         self.penalized_log_likelihood_ = float(self.penalized_log_likelihood_path_[k])
         self._problem = problem
-        self._lp = lp[:, k] * 1.0
+        self._lp = design.Xt.T @ result.coefs[k]
         return self
 
     def _selected_lambda(self) -> float:

@@ -6,8 +6,14 @@ so it can be restyled or saved (``fig.savefig(...)``). Figures are built with
 registered globally; pass ``ax=`` to draw into an existing Axes instead.
 """
 
+from .coef_path import plot_coefficient_path
 from .forest import plot_forest
 from .incidence import plot_cumulative_incidence
 from .schoenfeld import plot_schoenfeld
 
-__all__ = ["plot_cumulative_incidence", "plot_forest", "plot_schoenfeld"]
+__all__ = [
+    "plot_coefficient_path",
+    "plot_cumulative_incidence",
+    "plot_forest",
+    "plot_schoenfeld",
+]
