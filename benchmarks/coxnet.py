@@ -10,23 +10,28 @@ the ratio is fixed at 0.01 for all three), convergence threshold 1e-7 (glmnet's
 ``thresh`` default; CoxNet's ``tol`` has the same meaning; scikit-survival's
 ``tol`` default is also 1e-7). Times are medians of ``--repeats`` runs after a
 warm-up (numba compilation not timed); glmnet is timed inside R with
-``system.time``, so reading the CSV is not counted. The last column checks that
-the three solve the same problem: the largest absolute difference of the
-coefficients from survkit's at the lambdas they share.
+``system.time``, so reading the CSV is not counted. Wall and CPU seconds are
+both reported: on a shared machine (other processes holding the cores) wall time
+mostly measures the wait, while CPU time (``time.process_time``; R's user + sys)
+measures the work; all three packages run single-threaded here. The ``max|db|``
+column checks that glmnet solves the same problem: the largest absolute
+difference of its coefficients from survkit's at three lambdas of the path.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import tempfile
+import time
 
 import numpy as np
 import pandas as pd
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _common import have_r, median_time, print_table, run_r
+from _common import have_r, print_table, run_r
 
 from survkit import CoxNet
 
@@ -46,11 +51,22 @@ def make_data(n: int, p: int, seed: int = 0) -> pd.DataFrame:
     return df
 
 
+def median_times(fn, repeats):
+    """Median wall and CPU seconds of ``repeats`` calls after one untimed warm-up."""
+    result = fn()
+    wall, cpu = [], []
+    for _ in range(repeats):
+        w0, c0 = time.perf_counter(), time.process_time()
+        result = fn()
+        wall.append(time.perf_counter() - w0)
+        cpu.append(time.process_time() - c0)
+    return statistics.median(wall), statistics.median(cpu), result
+
+
 def bench_survkit(df, p, repeats):
     cols = [f"x{j}" for j in range(p)]
     model = CoxNet(lambda_min_ratio=RATIO, tol=1e-7)
-    t, m = median_time(lambda: model.fit(df, "time", "event", formula=cols), repeats)
-    return t, m
+    return median_times(lambda: model.fit(df, "time", "event", formula=cols), repeats)
 
 
 def bench_glmnet(df, p, repeats, lambdas):
@@ -62,8 +78,8 @@ suppressMessages({{library(glmnet); library(survival)}})
 d <- read.csv("{path}")
 x <- as.matrix(d[, paste0("x", 0:{p - 1})]); y <- Surv(d$time, d$event)
 ts <- replicate({repeats}, system.time(glmnet(x, y, family = "cox",
-                                              lambda.min.ratio = {RATIO}))[["elapsed"]])
-cat("TIME", median(ts), "\\n")
+                                              lambda.min.ratio = {RATIO})))
+cat("TIME", median(ts["elapsed", ]), median(ts["user.self", ] + ts["sys.self", ]), "\\n")
 g <- glmnet(x, y, family = "cox", lambda = c({", ".join(repr(float(v)) for v in lambdas)}))
 b <- as.matrix(coef(g))
 cat("COEF", format(as.vector(b), digits = 17), "\\n")
@@ -72,9 +88,9 @@ cat("COEF", format(as.vector(b), digits = 17), "\\n")
         out = run_r(script)
     finally:
         os.unlink(path)
-    time = float(out.split("TIME", 1)[1].split()[0])
+    wall, cpu = (float(v) for v in out.split("TIME", 1)[1].split()[:2])
     coef = np.array(out.split("COEF", 1)[1].split(), dtype=float).reshape(-1, p, order="C")
-    return time, coef.reshape(len(lambdas), p) if coef.size else None
+    return wall, cpu, coef.reshape(len(lambdas), p)
 
 
 def bench_sksurv(df, p, repeats):
@@ -82,12 +98,11 @@ def bench_sksurv(df, p, repeats):
         from sksurv.linear_model import CoxnetSurvivalAnalysis
         from sksurv.util import Surv
     except ImportError:
-        return None, None
+        return None
     X = df[[f"x{j}" for j in range(p)]].to_numpy()
     y = Surv.from_arrays(df["event"].astype(bool), df["time"])
     est = CoxnetSurvivalAnalysis(l1_ratio=1.0, alpha_min_ratio=RATIO, n_alphas=100, tol=1e-7)
-    t, m = median_time(lambda: est.fit(X, y), repeats)
-    return t, m
+    return median_times(lambda: est.fit(X, y), repeats)
 
 
 def main(argv=None):
@@ -99,19 +114,17 @@ def main(argv=None):
     for shape in args.shapes:
         n, p = (int(v) for v in shape.split("x"))
         df = make_data(n, p)
-        t_sk, m = bench_survkit(df, p, args.repeats)
+        w_sk, c_sk, m = bench_survkit(df, p, args.repeats)
         ours = m.coef_path_.to_numpy()
-        row = {"n": n, "p": p, "lambdas": len(m.lambdas_), "survkit s": t_sk}
+        row = {"n": n, "p": p, "lambdas": len(m.lambdas_), "survkit wall": w_sk, "cpu": c_sk}
         probe = [0, len(m.lambdas_) // 2, len(m.lambdas_) - 1]
         if have_r():
-            t_r, coef = bench_glmnet(df, p, args.repeats, m.lambdas_[probe])
-            row["glmnet s"] = t_r
-            row["glmnet/survkit"] = t_r / t_sk
+            w_r, c_r, coef = bench_glmnet(df, p, args.repeats, m.lambdas_[probe])
+            row.update({"glmnet wall": w_r, "cpu ": c_r, "glmnet/survkit cpu": c_r / c_sk})
             row["max|db| glmnet"] = float(np.abs(coef - ours[probe]).max())
-        t_ss, _ = bench_sksurv(df, p, max(1, args.repeats))
-        if t_ss is not None:
-            row["sksurv s"] = t_ss
-            row["sksurv/survkit"] = t_ss / t_sk
+        sk = bench_sksurv(df, p, args.repeats)
+        if sk is not None:
+            row.update({"sksurv wall": sk[0], "cpu  ": sk[1], "sksurv/survkit cpu": sk[1] / c_sk})
         rows.append(row)
         print_table(rows, list(rows[0].keys()))
         print()

@@ -61,14 +61,14 @@ MICRO_SITES = ["bone", "lung", "liver"]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", [1, 2])
-def test_lasso_keeps_microenvironment_covariates_among_500_noise(seed):
+def test_lasso_keeps_microenvironment_covariates_among_500_noise(seed=1):
     """breast_site_dormancy plus 500 independent noise covariates: at lambda_1se
     each organ keeps its own microenvironment covariate and (almost) no noise.
     The true covariates come from cohort.truth (a covariate with a non-zero
     effect on exactly one organ), so scenario values may change. Brain's
     covariate is a double agent (its effect changes sign at a change point), which
-    a constant-coefficient model cannot keep, so brain is not part of the check."""
+    a constant-coefficient model cannot keep, so brain is not part of the check.
+    One seed here (about 15 s); docs/notes/issue-16.md reports seeds 1-3."""
     from synthetic import load_scenario, simulate_cohort
 
     n, k = 6000, 500
