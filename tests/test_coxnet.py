@@ -152,3 +152,11 @@ def test_refit_forgets_and_cv_attributes():
 def test_bad_input_is_refused(params, match):
     with pytest.raises(ValueError, match=match):
         CoxNet(**params).fit(_data(n=60), formula=COVS)
+
+
+def test_non_convergence_warns_and_is_recorded():
+    from sklearn.exceptions import ConvergenceWarning
+
+    with pytest.warns(ConvergenceWarning, match="did not converge"):
+        m = CoxNet(max_iter=1, tol=1e-20, n_lambdas=5).fit(_data(), formula=COVS)
+    assert m.converged_ is False

@@ -15,9 +15,12 @@ lasso selection are not valid), so ``CoxPH``'s summary would be wrong for it.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
 
 from ..data.survival_data import read_survival_data
 from ..engine.concordance import concordance_index
@@ -67,7 +70,8 @@ class CoxNet(BaseEstimator):
         Harrell's C.
     select : {"1se", "min", "last"}
         Which lambda ``params_`` and the predictions use: ``lambda_1se_`` or
-        ``lambda_min_`` (needs ``cv``), or the last lambda of the path.
+        ``lambda_min_`` when ``cv`` is set, else (and with "last") the last lambda
+        of the path.
     seed : int or None
         Seed of the fold split when ``cv`` is an int.
 
@@ -224,10 +228,6 @@ class CoxNet(BaseEstimator):
         self.n_iter_ = result.n_outer
         self.converged_ = bool(result.converged.all())
         if not self.converged_:
-            import warnings
-
-            from sklearn.exceptions import ConvergenceWarning
-
             bad = lam[~result.converged]
             warnings.warn(
                 f"CoxNet did not converge at {bad.size} lambda(s) (first {bad[0]:.4g}) within "
