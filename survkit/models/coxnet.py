@@ -258,7 +258,7 @@ class CoxNet(BaseEstimator):
         self.log_likelihood_ = float(result.loglik[k])
         self.penalized_log_likelihood_ = float(self.penalized_log_likelihood_path_[k])
         self._problem = problem
-        self._lp = design.Xt.T @ result.coefs[k]
+        self._lp = design.Xt.T @ result.coefs[k] + problem.offset  # as CoxPH: with offset
         return self
 
     def _selected_lambda(self) -> float:
