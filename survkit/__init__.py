@@ -8,6 +8,7 @@ from .diagnostics.cox_zph import cox_zph, cox_zph_details
 from .diagnostics.residuals import cox_residuals
 from .models.bootstrap_prediction import bootstrap_prediction, fine_gray_incidence_ci
 from .models.cause_specific import CauseSpecificCox
+from .models.coxnet import CoxNet
 from .models.coxph import CoxPH
 from .models.fine_gray import FineGray
 from .nonparametric.aalen_johansen import aalen_johansen
@@ -22,10 +23,12 @@ from .organs.stacked import fit_stacked, stack_causes
 from .organs.time_varying import detect_double_agents, fit_smooth_effect, time_varying_effect
 from .plots import plot_calibration, plot_cumulative_incidence, plot_forest, plot_schoenfeld
 from .plots.at_risk import add_at_risk_counts
+from .plots.coef_path import plot_coefficient_path
 from .plots.survival import plot_survival
 
 __all__ = [
     "CauseSpecificCox",
+    "CoxNet",
     "CoxPH",
     "FineGray",
     "__version__",
@@ -48,6 +51,7 @@ __all__ = [
     "nelson_aalen",
     "outcome",
     "plot_calibration",
+    "plot_coefficient_path",
     "plot_cumulative_incidence",
     "plot_forest",
     "plot_schoenfeld",

@@ -9,6 +9,7 @@ registered globally; pass ``ax=`` to draw into an existing Axes instead.
 
 from .at_risk import add_at_risk_counts, at_risk_counts
 from .calibration import plot_calibration
+from .coef_path import plot_coefficient_path
 from .forest import plot_forest
 from .incidence import plot_cumulative_incidence
 from .schoenfeld import plot_schoenfeld
@@ -18,6 +19,7 @@ __all__ = [
     "add_at_risk_counts",
     "at_risk_counts",
     "plot_calibration",
+    "plot_coefficient_path",
     "plot_cumulative_incidence",
     "plot_forest",
     "plot_schoenfeld",

@@ -1,0 +1,134 @@
+"""Lasso Cox path speed: survkit's CoxNet vs R's glmnet and scikit-survival, in one run.
+
+    python benchmarks/coxnet.py [--shapes 10000x1000 100000x100] [--repeats 3]
+
+Data: n rows x p standard-normal covariates, 10 of them with effects, exponential
+event times rounded up to 0.01 (heavy ties; Breslow ties in all three), ~60 %
+events. Each package fits its default lasso path: 100 lambdas from lambda_max
+down to lambda_min_ratio = 0.01 (p > n / 10 often makes the last lambdas slow, so
+the ratio is fixed at 0.01 for all three), convergence threshold 1e-7 (glmnet's
+``thresh`` default; CoxNet's ``tol`` has the same meaning; scikit-survival's
+``tol`` default is also 1e-7). Times are medians of ``--repeats`` runs after a
+warm-up (numba compilation not timed); glmnet is timed inside R with
+``system.time``, so reading the CSV is not counted. Wall and CPU seconds are
+both reported: on a shared machine (other processes holding the cores) wall time
+mostly measures the wait, while CPU time (``time.process_time``; R's user + sys)
+measures the work; all three packages run single-threaded here. The ``max|db|``
+column checks that glmnet solves the same problem: the largest absolute
+difference of its coefficients from survkit's at three lambdas of the path.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, os.path.dirname(__file__))
+from _common import have_r, print_table, run_r
+
+from survkit import CoxNet
+
+RATIO = 0.01
+
+
+def make_data(n: int, p: int, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p))
+    beta = np.zeros(p)
+    beta[:10] = np.linspace(-0.5, 0.5, 10)
+    t = rng.exponential(np.exp(-X @ beta))
+    c = rng.exponential(1.5, n)
+    df = pd.DataFrame(X, columns=[f"x{j}" for j in range(p)])
+    df["time"] = np.ceil(np.minimum(t, c) * 100) / 100
+    df["event"] = (t <= c).astype(int)
+    return df
+
+
+def median_times(fn, repeats):
+    """Median wall and CPU seconds of ``repeats`` calls after one untimed warm-up."""
+    result = fn()
+    wall, cpu = [], []
+    for _ in range(repeats):
+        w0, c0 = time.perf_counter(), time.process_time()
+        result = fn()
+        wall.append(time.perf_counter() - w0)
+        cpu.append(time.process_time() - c0)
+    return statistics.median(wall), statistics.median(cpu), result
+
+
+def bench_survkit(df, p, repeats):
+    cols = [f"x{j}" for j in range(p)]
+    model = CoxNet(lambda_min_ratio=RATIO, tol=1e-7)
+    return median_times(lambda: model.fit(df, "time", "event", formula=cols), repeats)
+
+
+def bench_glmnet(df, p, repeats, lambdas):
+    with tempfile.NamedTemporaryFile(suffix=".csv", delete=False) as fh:
+        path = fh.name
+    df.to_csv(path, index=False)
+    script = f"""
+suppressMessages({{library(glmnet); library(survival)}})
+d <- read.csv("{path}")
+x <- as.matrix(d[, paste0("x", 0:{p - 1})]); y <- Surv(d$time, d$event)
+ts <- replicate({repeats}, system.time(glmnet(x, y, family = "cox",
+                                              lambda.min.ratio = {RATIO})))
+cat("TIME", median(ts["elapsed", ]), median(ts["user.self", ] + ts["sys.self", ]), "\\n")
+g <- glmnet(x, y, family = "cox", lambda = c({", ".join(repr(float(v)) for v in lambdas)}))
+b <- as.matrix(coef(g))
+cat("COEF", format(as.vector(b), digits = 17), "\\n")
+"""
+    try:
+        out = run_r(script)
+    finally:
+        os.unlink(path)
+    wall, cpu = (float(v) for v in out.split("TIME", 1)[1].split()[:2])
+    coef = np.array(out.split("COEF", 1)[1].split(), dtype=float).reshape(-1, p, order="C")
+    return wall, cpu, coef.reshape(len(lambdas), p)
+
+
+def bench_sksurv(df, p, repeats):
+    try:
+        from sksurv.linear_model import CoxnetSurvivalAnalysis
+        from sksurv.util import Surv
+    except ImportError:
+        return None
+    X = df[[f"x{j}" for j in range(p)]].to_numpy()
+    y = Surv.from_arrays(df["event"].astype(bool), df["time"])
+    est = CoxnetSurvivalAnalysis(l1_ratio=1.0, alpha_min_ratio=RATIO, n_alphas=100, tol=1e-7)
+    return median_times(lambda: est.fit(X, y), repeats)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--shapes", nargs="*", default=["10000x1000", "100000x100"])
+    ap.add_argument("--repeats", type=int, default=3)
+    args = ap.parse_args(argv)
+    rows = []
+    for shape in args.shapes:
+        n, p = (int(v) for v in shape.split("x"))
+        df = make_data(n, p)
+        w_sk, c_sk, m = bench_survkit(df, p, args.repeats)
+        ours = m.coef_path_.to_numpy()
+        row = {"n": n, "p": p, "lambdas": len(m.lambdas_), "survkit wall": w_sk, "cpu": c_sk}
+        probe = [0, len(m.lambdas_) // 2, len(m.lambdas_) - 1]
+        if have_r():
+            w_r, c_r, coef = bench_glmnet(df, p, args.repeats, m.lambdas_[probe])
+            row.update({"glmnet wall": w_r, "cpu ": c_r, "glmnet/survkit cpu": c_r / c_sk})
+            row["max|db| glmnet"] = float(np.abs(coef - ours[probe]).max())
+        sk = bench_sksurv(df, p, args.repeats)
+        if sk is not None:
+            row.update({"sksurv wall": sk[0], "cpu  ": sk[1], "sksurv/survkit cpu": sk[1] / c_sk})
+        rows.append(row)
+        print_table(rows, list(rows[0].keys()))
+        print()
+
+
+if __name__ == "__main__":
+    main()
