@@ -29,6 +29,7 @@ LAYERS = {
     "nonparametric": 2,
     "diagnostics": 3,
     "organs": 4,
+    "multistate": 4,
     "plots": 5,
     "report": 6,
     "simstudy": 6,

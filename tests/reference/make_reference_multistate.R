@@ -1,0 +1,196 @@
+# make_reference_multistate.R -- multi-state reference values (issue 15).
+#
+# Run from the repository root:  Rscript tests/reference/make_reference_multistate.R
+#
+# Data (written to data/, exact CSV round trip) in the event-history form that
+# survkit.multistate uses: one row per (subject, interval), columns
+#   id, tstart, tstop, from (state occupied on the interval), to (state
+#   entered at tstop, or "censor"), covariates.
+# Fits:
+#   survfit(Surv(tstart, tstop, to) ~ 1 | group, id = id, istate = from)
+#     -> pstate, std.err (infinitesimal jackknife), n.risk, n.event per time
+#   coxph(Surv(tstart, tstop, to) ~ covariates, id = id, istate = from)
+#     -> coef, var (robust, clustered on id), naive.var, loglik
+#   NOTE: survival 3.5-3 fits a multi-state coxph with the Breslow approximation
+#   whatever `ties` says (fit$method is "breslow"); `method` is stored per case.
+# Results in results/multistate.json.
+
+source(file.path("tests", "reference", "reference_helpers.R"))
+META$script <- "tests/reference/make_reference_multistate.R"
+
+# ---------------------------------------------------------------- data sets
+# mgus2: progression (pcm) then death, built as in survival's "compete"
+# vignette: a progression on the day of the last follow-up is moved 0.1 month
+# earlier so that the two transitions have distinct times.
+ms_mgus2 <- function() {
+  m <- survival::mgus2
+  ptemp <- with(m, ifelse(ptime == futime & pstat == 1, ptime - 0.1, ptime))
+  rows <- list()
+  wide <- data.frame(id = m$id, ptime = ptemp, pstat = m$pstat,
+                     futime = m$futime, death = m$death,
+                     age = m$age, male = as.integer(m$sex == "M"))
+  for (i in seq_len(nrow(m))) {
+    w <- wide[i, ]
+    if (w$pstat == 1) {
+      rows[[length(rows) + 1]] <- data.frame(id = w$id, tstart = 0, tstop = w$ptime,
+                                             from = "mgus", to = "pcm")
+      rows[[length(rows) + 1]] <- data.frame(id = w$id, tstart = w$ptime, tstop = w$futime,
+                                             from = "pcm",
+                                             to = ifelse(w$death == 1, "death", "censor"))
+    } else {
+      rows[[length(rows) + 1]] <- data.frame(id = w$id, tstart = 0, tstop = w$futime,
+                                             from = "mgus",
+                                             to = ifelse(w$death == 1, "death", "censor"))
+    }
+  }
+  long <- do.call(rbind, rows)
+  long <- merge(long, wide[, c("id", "age", "male")], by = "id", sort = FALSE)
+  long <- long[order(long$id, long$tstart), ]
+  rownames(long) <- NULL
+  list(wide = wide, long = long)
+}
+
+# rotterdam: relapse then death (days). As survival's documentation advises,
+# a subject without recurrence is followed for relapse until dtime (rtime is a
+# censoring time for recurrence that is earlier than the death follow-up for
+# 43 subjects). 13 recurrences on the day of death are moved half a day earlier.
+ms_rotterdam <- function() {
+  r <- survival::rotterdam
+  id <- r$pid
+  rtime <- with(r, ifelse(recur == 1 & rtime == dtime, rtime - 0.5, rtime))
+  wide <- data.frame(id = id, rtime = ifelse(r$recur == 1, rtime, r$dtime),
+                     recur = r$recur, dtime = r$dtime, death = r$death,
+                     age = r$age, nodes = r$nodes, hormon = r$hormon)
+  first <- data.frame(id = id, tstart = 0, tstop = wide$rtime, from = "primary",
+                      to = ifelse(r$recur == 1, "relapse",
+                                  ifelse(r$death == 1, "death", "censor")))
+  rel <- which(r$recur == 1)
+  second <- data.frame(id = id[rel], tstart = wide$rtime[rel], tstop = r$dtime[rel],
+                       from = "relapse", to = ifelse(r$death[rel] == 1, "death", "censor"))
+  long <- rbind(first, second)
+  long <- merge(long, wide[, c("id", "age", "nodes", "hormon")], by = "id", sort = FALSE)
+  long <- long[order(long$id, long$tstart), ]
+  rownames(long) <- NULL
+  list(wide = wide, long = long)
+}
+
+# A small synthetic multi-organ cohort: free -> bone, liver, death;
+# bone -> liver, death; liver -> death. Exponential hazards, times rounded up
+# to 0.05 years so that there are tied transition times.
+ms_synthetic <- function(n = 400) {
+  set.seed(20261130)
+  x1 <- round(rnorm(n), 3)
+  x2 <- rbinom(n, 1, 0.4)
+  cens <- ceiling(runif(n, 2, 8) / 0.05) * 0.05
+  rate <- function(b0, b1, b2) exp(b0 + b1 * x1 + b2 * x2)
+  step <- function(t) ceiling(t / 0.05) * 0.05
+  rows <- list()
+  for (i in seq_len(n)) {
+    t <- 0
+    state <- "free"
+    repeat {
+      haz <- switch(state,
+        free  = c(bone = rate(-1.6, 0.5, 0.0)[i], liver = rate(-2.3, 0.0, 0.7)[i],
+                  death = rate(-2.8, 0.3, 0.0)[i]),
+        bone  = c(liver = rate(-1.2, 0.4, 0.0)[i], death = rate(-1.6, 0.0, 0.5)[i]),
+        liver = c(death = rate(-0.9, 0.3, 0.0)[i]),
+        death = NULL)
+      if (is.null(haz)) break
+      wait <- rexp(1, sum(haz))
+      nxt <- sample(names(haz), 1, prob = haz)
+      tnew <- step(t + wait)
+      if (tnew <= t) tnew <- t + 0.05
+      if (tnew >= cens[i]) {
+        rows[[length(rows) + 1]] <- data.frame(id = i, tstart = t, tstop = cens[i],
+                                               from = state, to = "censor")
+        break
+      }
+      rows[[length(rows) + 1]] <- data.frame(id = i, tstart = t, tstop = tnew,
+                                             from = state, to = nxt)
+      t <- tnew
+      state <- nxt
+    }
+  }
+  long <- do.call(rbind, rows)
+  long$x1 <- x1[long$id]
+  long$x2 <- x2[long$id]
+  # the stored times are sums of multiples of 0.05: round them to 2 decimals so
+  # that the CSV round trip is exact and tied times are exactly equal
+  long$tstart <- round(long$tstart, 2)
+  long$tstop <- round(long$tstop, 2)
+  list(long = long)
+}
+
+# ---------------------------------------------------------------- fitters
+aj_case <- function(long, data_name, group, states) {
+  long$to <- factor(long$to, levels = c("censor", states[-1]))
+  long$from <- factor(long$from, levels = states)
+  f <- if (is.null(group)) Surv(tstart, tstop, to) ~ 1 else
+    as.formula(paste("Surv(tstart, tstop, to) ~", group))
+  cap <- capture(survfit(f, data = long, id = id, istate = from))
+  fit <- cap$value
+  strata <- if (is.null(fit$strata)) NULL else
+    list(names = S(sub("^[^=]*=", "", names(fit$strata))), sizes = V(fit$strata))
+  list(data = data_name, call = paste(deparse(f), collapse = ""),
+       group = if (is.null(group)) NULL else group,
+       states = S(fit$states), time = V(fit$time),
+       strata = strata,
+       pstate = M(fit$pstate), std_err = M(fit$std.err),
+       n_risk = M(fit$n.risk), n_event = M(fit$n.event),
+       n_censor = V(fit$n.censor),
+       lower = M(fit$lower), upper = M(fit$upper), conf_type = fit$conf.type,
+       warnings = note_warnings(data_name, cap$warnings))
+}
+
+cox_case <- function(long, data_name, covariates, states, ties = "efron") {
+  long$to <- factor(long$to, levels = c("censor", states[-1]))
+  long$from <- factor(long$from, levels = states)
+  f <- as.formula(paste("Surv(tstart, tstop, to) ~", paste(covariates, collapse = " + ")))
+  cap <- capture(coxph(f, data = long, id = id, istate = from, ties = ties,
+                       control = CTRL))
+  fit <- cap$value
+  naive <- if (is.null(fit$naive.var)) fit$var else fit$naive.var
+  # transitions: cmap columns are "from:to" (state numbers), rows are the terms
+  trans <- colnames(fit$cmap)
+  list(data = data_name, call = paste(deparse(f), collapse = ""),
+       covariates = S(covariates), ties = ties, method = fit$method,
+       states = S(fit$states),
+       transitions = S(trans),
+       coef = D(fit$coefficients), se = V(sqrt(diag(fit$var))),
+       naive_se = V(sqrt(diag(naive))),
+       var = M(fit$var), naive_var = M(naive),
+       loglik = V(fit$loglik), n = fit$n, nevent = fit$nevent,
+       robust = !is.null(fit$naive.var),
+       warnings = note_warnings(paste0(data_name, ties), cap$warnings))
+}
+
+# ---------------------------------------------------------------- run
+mg <- ms_mgus2()
+mg_wide <- write_data(mg$wide, "ms_mgus2_wide")
+mg_long <- write_data(mg$long, "ms_mgus2_long")
+ro <- ms_rotterdam()
+ro_wide <- write_data(ro$wide, "ms_rotterdam_wide")
+ro_long <- write_data(ro$long, "ms_rotterdam_long")
+sy <- ms_synthetic()
+sy_long <- write_data(sy$long, "ms_synth_long")
+
+st_mg <- c("mgus", "pcm", "death")
+st_ro <- c("primary", "relapse", "death")
+st_sy <- c("free", "bone", "liver", "death")
+
+cases <- list(
+  aj_mgus2 = aj_case(mg_long, "ms_mgus2_long.csv", NULL, st_mg),
+  aj_mgus2_by_male = aj_case(mg_long, "ms_mgus2_long.csv", "male", st_mg),
+  aj_rotterdam = aj_case(ro_long, "ms_rotterdam_long.csv", NULL, st_ro),
+  aj_rotterdam_by_hormon = aj_case(ro_long, "ms_rotterdam_long.csv", "hormon", st_ro),
+  aj_synth = aj_case(sy_long, "ms_synth_long.csv", NULL, st_sy),
+  aj_synth_by_x2 = aj_case(sy_long, "ms_synth_long.csv", "x2", st_sy),
+  cox_mgus2 = cox_case(mg_long, "ms_mgus2_long.csv", c("age", "male"), st_mg),
+  cox_rotterdam = cox_case(ro_long, "ms_rotterdam_long.csv", c("age", "nodes", "hormon"),
+                           st_ro),
+  cox_synth = cox_case(sy_long, "ms_synth_long.csv", c("x1", "x2"), st_sy)
+)
+
+write_results(cases, "multistate",
+  "Multi-state survfit (Aalen-Johansen, infinitesimal-jackknife std.err) and multi-state coxph (id=, istate=) on mgus2, rotterdam and a synthetic multi-organ cohort")
+if (length(ALL_WARNINGS)) print(ALL_WARNINGS)
