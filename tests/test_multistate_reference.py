@@ -77,3 +77,54 @@ def test_state_occupation_equals_survfit(case):
             np.testing.assert_allclose(ours, ref, rtol=0, atol=SE_TOL, equal_nan=True)
     assert c["conf_type"] == "log"
     assert c["warnings"] == []
+
+
+COEF_RTOL = 1e-6
+LOGLIK_TOL = 1e-8
+
+
+@pytest.mark.parametrize("method", ["separate", "stacked"])
+@pytest.mark.parametrize("case", [k for k in CASES if k.startswith("cox_")])
+def test_multistate_cox_equals_coxph(case, method):
+    c = CASES[case]
+    assert c["method"] == "breslow" and c["robust"] is True  # what R 3.5-3 does
+    data = _data(c["data"])
+    model = ms.MultiStateCox(method=method, tol=1e-12, max_iter=50).fit(data, c["covariates"])
+    names = list(c["coef"])
+    assert sorted(names) == sorted(model.params_.index)
+    np.testing.assert_allclose(model.params_[names], list(c["coef"].values()), rtol=COEF_RTOL)
+    np.testing.assert_allclose(model.standard_errors_[names], c["se"], rtol=SE_TOL)
+    np.testing.assert_allclose(model.naive_standard_errors_[names], c["naive_se"], rtol=SE_TOL)
+    np.testing.assert_allclose(
+        model.variance_.loc[names, names], np.array(c["var"]), rtol=0, atol=1e-10
+    )
+    np.testing.assert_allclose(
+        model.naive_variance_.loc[names, names], np.array(c["naive_var"]), rtol=0, atol=1e-10
+    )
+    loglik = np.array([model.log_likelihood_null_, model.log_likelihood_])
+    np.testing.assert_allclose(loglik, c["loglik"], rtol=LOGLIK_TOL, atol=0)
+    # R's n is the number of history rows, nevent the transitions
+    assert len(data.histories) == c["n"]
+    assert int(data.histories["status"].sum()) == c["nevent"]
+    assert c["warnings"] == []
+    summary = model.summary
+    first = names[0]
+    k = int(summary.loc[first, "transition"])
+    assert (summary.loc[first, "from"], summary.loc[first, "to"]) == data.transitions.pairs[k - 1]
+
+
+def test_transition_specific_covariates_and_their_errors():
+    data = _data("ms_synth_long.csv")
+    full = ms.MultiStateCox().fit(data, ["x1", "x2"])
+    # a covariate on one transition only: that transition's fit is unchanged
+    one = ms.MultiStateCox().fit(data, {("free", "bone"): ["x1", "x2"], 6: "x1"})
+    assert list(one.params_.index) == ["x1_1:2", "x2_1:2", "x1_3:4"]
+    np.testing.assert_allclose(
+        one.params_[["x1_1:2", "x2_1:2"]], full.params_[["x1_1:2", "x2_1:2"]]
+    )
+    with pytest.raises(ValueError, match="not kept columns"):
+        ms.MultiStateCox().fit(data, ["x3"])
+    with pytest.raises(ValueError, match="does not exist"):
+        ms.MultiStateCox().fit(data, {9: ["x1"]})
+    with pytest.raises(ValueError, match="not allowed"):
+        ms.MultiStateCox().fit(data, {("liver", "bone"): ["x1"]})

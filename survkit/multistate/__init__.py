@@ -10,12 +10,14 @@ multi-state ``coxph``).
 """
 
 from .builders import from_events, from_wide
+from .cox import MultiStateCox
 from .histories import MultiStateData, read_histories
 from .long_form import expand_covariates, long_form
 from .occupation import state_occupation
 from .transitions import TransitionMatrix, transition_matrix
 
 __all__ = [
+    "MultiStateCox",
     "MultiStateData",
     "TransitionMatrix",
     "expand_covariates",
