@@ -25,6 +25,7 @@ STATES = {
     "ms_mgus2_long.csv": ["mgus", "pcm", "death"],
     "ms_rotterdam_long.csv": ["primary", "relapse", "death"],
     "ms_synth_long.csv": ["free", "bone", "liver", "death"],
+    "ms_synth_mixed.csv": ["free", "bone", "liver", "death"],
 }
 
 
@@ -77,6 +78,17 @@ def test_state_occupation_equals_survfit(case):
             np.testing.assert_allclose(ours, ref, rtol=0, atol=SE_TOL, equal_nan=True)
     assert c["conf_type"] == "log"
     assert c["warnings"] == []
+    if c["std_err_without_p0"] is not None:
+        # survival 3.5's default leaves the influence of an estimated p0 out
+        assert c["influence"] is True
+        plain = ms.state_occupation(data, group_col=c["group"], p0_variance=False)
+        np.testing.assert_allclose(
+            _wide(plain, "std_err", states),
+            np.array(c["std_err_without_p0"]),
+            rtol=0,
+            atol=SE_TOL,
+        )
+        np.testing.assert_array_equal(plain["pstate"], occ["pstate"])
 
 
 COEF_RTOL = 1e-6

@@ -15,114 +15,23 @@ first carries earlier influence forward), and std.err(u) = sqrt(Σ_i U_i(u)²),
 which is survival's robust (id-clustered) variance. The starting
 distribution p0 is the distribution of the initial states among the
 intervals that span the first transition time; when it is not degenerate
-its own influence starts U. The recursion costs O(patients · states²) per
-transition time, like R's.
+its own influence starts U. R updates every patient's U at every transition
+time (O(patients · times)); ``occupation_kernels`` carries Σ_i U_iᵀ U_i
+instead and costs O(n log T) (see there).
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from numba import njit
 from scipy import stats
 
 from .histories import MultiStateData
+from .occupation_kernels import occupation_kernel
 
 __all__ = ["state_occupation"]
 
 _CONF_TYPES = ("log", "plain", "none")
-
-
-@njit(cache=True)
-def _occupation_kernel(entry, etime, status, pid, cstate0, p0, i0, n_states, n_times):
-    """survival's survfitci recursion; status is -1 (censored) or the new state."""
-    n = etime.shape[0]
-    n_person = cstate0.shape[0]
-    sort1 = np.argsort(entry, kind="mergesort")
-    sort2 = np.argsort(etime, kind="mergesort")
-    cstate = cstate0.copy()
-    dstate = cstate0.copy()
-    atrisk = np.zeros(n_person, dtype=np.bool_)
-    wtp = np.zeros(n_person)
-    U = i0.copy()
-    p = p0.copy()
-    ns = np.zeros(n_states)
-    hmat = np.zeros((n_states, n_states))
-    out_t = np.empty(n_times)
-    out_p = np.empty((n_times, n_states))
-    out_se = np.empty((n_times, n_states))
-    out_risk = np.empty((n_times, n_states))
-    out_event = np.empty((n_times, n_states))
-    out_cens = np.empty(n_times)
-    itime = 0
-    eptr = 0
-    i = 0
-    while i < n:
-        ctime = etime[sort2[i]]
-        while eptr < n and entry[sort1[eptr]] < ctime:
-            k = sort1[eptr]
-            person = pid[k]
-            ns[cstate[person]] += 1.0
-            wtp[person] = 1.0
-            atrisk[person] = True
-            eptr += 1
-        hmat[:, :] = 0.0
-        nev = np.zeros(n_states)
-        ncens = 0.0
-        wevent = 0.0
-        j = i
-        while j < n and etime[sort2[j]] == ctime:
-            k = sort2[j]
-            if status[k] >= 0:
-                old = cstate[pid[k]]
-                new = status[k]
-                if old != new:
-                    dstate[pid[k]] = new
-                    nev[new] += 1.0
-                    wevent += 1.0
-                    hmat[old, new] += 1.0
-            else:
-                ncens += 1.0
-            j += 1
-        if wevent > 0:
-            for a in range(n_states):
-                if ns[a] > 0:
-                    total = 0.0
-                    for b in range(n_states):
-                        total += hmat[a, b]
-                        hmat[a, b] /= ns[a]
-                    hmat[a, a] = 1.0 - total / ns[a]
-                else:
-                    hmat[a, a] = 1.0
-            U = U @ hmat
-            for person in range(n_person):
-                if atrisk[person]:
-                    old = cstate[person]
-                    scale = p[old] / ns[old]
-                    for b in range(n_states):
-                        U[person, b] -= hmat[old, b] * scale
-                    U[person, dstate[person]] += scale
-            p = p @ hmat
-        out_t[itime] = ctime
-        for a in range(n_states):
-            out_p[itime, a] = p[a]
-            out_risk[itime, a] = ns[a]
-            out_event[itime, a] = nev[a]
-            total = 0.0
-            for person in range(n_person):
-                total += wtp[person] * wtp[person] * U[person, a] * U[person, a]
-            out_se[itime, a] = np.sqrt(total)
-        out_cens[itime] = ncens
-        while i < n and etime[sort2[i]] == ctime:
-            k = sort2[i]
-            person = pid[k]
-            ns[cstate[person]] -= 1.0
-            if status[k] >= 0:
-                cstate[person] = status[k]
-            atrisk[person] = False
-            i += 1
-        itime += 1
-    return out_t, out_p, out_se, out_risk, out_event, out_cens
 
 
 def _merge_splits(h: pd.DataFrame) -> pd.DataFrame:
@@ -148,6 +57,7 @@ def state_occupation(
     group_col: str | None = None,
     conf_level: float = 0.95,
     conf_type: str = "log",
+    p0_variance: bool = True,
 ) -> pd.DataFrame:
     """P(state at t), by group, with infinitesimal-jackknife standard errors.
 
@@ -157,6 +67,12 @@ def state_occupation(
     into that state at t). Times are every distinct interval end of the group,
     as R's survfit. Confidence limits are R's default ``conf_type="log"``
     (p · exp(±z se / p), capped at 1), or ``"plain"``.
+
+    When patients start in different states, the starting distribution p0 is
+    estimated and ``p0_variance=True`` adds its influence to the standard
+    errors, as survival's ``survfit(..., influence=TRUE)`` (and every
+    survfit since survival 3.6); ``False`` leaves it out, as survival
+    3.5's default does. With one starting state the two agree.
     """
     if not isinstance(data, MultiStateData):
         raise TypeError(
@@ -192,10 +108,17 @@ def state_occupation(
         entry = g["tstart"].to_numpy(dtype=float)
         etime = g["tstop"].to_numpy(dtype=float)
         p0, i0 = _initial(
-            entry, etime, status, g["from"].map(code).to_numpy(), pid, len(uid), len(states)
+            entry,
+            etime,
+            status,
+            g["from"].map(code).to_numpy(),
+            pid,
+            len(uid),
+            len(states),
+            p0_variance,
         )
         n_times = len(np.unique(etime))
-        t, p, se, risk, event, _ = _occupation_kernel(
+        t, p, se, risk, event, _ = occupation_kernel(
             entry,
             etime,
             status.astype(np.int64),
@@ -228,7 +151,7 @@ def state_occupation(
     return out
 
 
-def _initial(entry, etime, status, istate, pid, n_person, n_states):
+def _initial(entry, etime, status, istate, pid, n_person, n_states, with_variance):
     """p0 among intervals spanning the first transition time, and its influence."""
     moved = status >= 0
     t0 = etime.max() if not moved.any() else etime[moved].min()
@@ -236,7 +159,7 @@ def _initial(entry, etime, status, istate, pid, n_person, n_states):
     counts = np.bincount(istate[at_zero], minlength=n_states).astype(float)
     p0 = counts / at_zero.sum()
     i0 = np.zeros((n_person, n_states))
-    if (p0 < 1).all():
+    if with_variance and (p0 < 1).all():
         rows = np.flatnonzero(at_zero)
         for j in range(n_states):
             i0[pid[rows], j] = ((istate[rows] == j) - p0[j]) / at_zero.sum()

@@ -122,13 +122,19 @@ ms_synthetic <- function(n = 400) {
 }
 
 # ---------------------------------------------------------------- fitters
-aj_case <- function(long, data_name, group, states) {
+# influence = TRUE matters only when the starting states are mixed: survival
+# 3.5-3 then adds the influence of the estimated starting distribution p0 to
+# the standard errors, while its default (influence = FALSE) leaves it out
+# (later versions, survfitAJ, always include it). The mixed-start case stores
+# both.
+aj_case <- function(long, data_name, group, states, influence = FALSE) {
   long$to <- factor(long$to, levels = c("censor", states[-1]))
   long$from <- factor(long$from, levels = states)
   f <- if (is.null(group)) Surv(tstart, tstop, to) ~ 1 else
     as.formula(paste("Surv(tstart, tstop, to) ~", group))
-  cap <- capture(survfit(f, data = long, id = id, istate = from))
+  cap <- capture(survfit(f, data = long, id = id, istate = from, influence = influence))
   fit <- cap$value
+  plain <- if (influence) survfit(f, data = long, id = id, istate = from) else NULL
   strata <- if (is.null(fit$strata)) NULL else
     list(names = S(sub("^[^=]*=", "", names(fit$strata))), sizes = V(fit$strata))
   list(data = data_name, call = paste(deparse(f), collapse = ""),
@@ -137,7 +143,8 @@ aj_case <- function(long, data_name, group, states) {
        strata = strata,
        pstate = M(fit$pstate), std_err = M(fit$std.err),
        n_risk = M(fit$n.risk), n_event = M(fit$n.event),
-       n_censor = V(fit$n.censor),
+       n_censor = V(fit$n.censor), influence = influence,
+       std_err_without_p0 = if (is.null(plain)) NULL else M(plain$std.err),
        lower = M(fit$lower), upper = M(fit$upper), conf_type = fit$conf.type,
        warnings = note_warnings(data_name, cap$warnings))
 }
@@ -173,6 +180,16 @@ ro_wide <- write_data(ro$wide, "ms_rotterdam_wide")
 ro_long <- write_data(ro$long, "ms_rotterdam_long")
 sy <- ms_synthetic()
 sy_long <- write_data(sy$long, "ms_synth_long")
+# Mixed starting states: every tenth patient whose first move is free -> bone
+# is taken as already in bone at time 0 (the first interval dropped), so that
+# p0 is not degenerate and its own influence enters the standard errors.
+mixed <- sy$long
+first_bone <- with(mixed, id %% 10 == 0 & from == "free" & to == "bone")
+later <- which(mixed$id %in% mixed$id[first_bone] & mixed$from == "bone")
+mixed$tstart[later] <- 0
+mixed <- mixed[!first_bone, ]
+rownames(mixed) <- NULL
+sy_mixed <- write_data(mixed, "ms_synth_mixed")
 
 st_mg <- c("mgus", "pcm", "death")
 st_ro <- c("primary", "relapse", "death")
@@ -185,6 +202,8 @@ cases <- list(
   aj_rotterdam_by_hormon = aj_case(ro_long, "ms_rotterdam_long.csv", "hormon", st_ro),
   aj_synth = aj_case(sy_long, "ms_synth_long.csv", NULL, st_sy),
   aj_synth_by_x2 = aj_case(sy_long, "ms_synth_long.csv", "x2", st_sy),
+  aj_synth_mixed_start = aj_case(sy_mixed, "ms_synth_mixed.csv", NULL, st_sy,
+                                 influence = TRUE),
   cox_mgus2 = cox_case(mg_long, "ms_mgus2_long.csv", c("age", "male"), st_mg),
   cox_rotterdam = cox_case(ro_long, "ms_rotterdam_long.csv", c("age", "nodes", "hormon"),
                            st_ro),
