@@ -166,16 +166,29 @@ class MultiStateCohort:
         return pd.concat([base, later], ignore_index=True)
 
     def true_occupation(
-        self, times, data: pd.DataFrame | None = None, rtol: float = 1e-10
+        self,
+        times,
+        data: pd.DataFrame | None = None,
+        rtol: float = 1e-10,
+        individual: bool = False,
     ) -> pd.DataFrame:
         """True P(state at t), averaged over the patients in ``data`` (default:
         this cohort), by solving the Kolmogorov forward equations; index =
         times, one column per state. ``rtol`` is the solver's relative
-        tolerance (1e-10: accurate to about 1e-9)."""
+        tolerance (1e-10: accurate to about 1e-9). With ``individual=True``
+        one row per (data index, time)."""
         data = self.first.data if data is None else data
         times = _truth.check_times(times)
-        values = occupation_probabilities(self.scenario, data, times, rtol=rtol)
-        return pd.DataFrame(values, index=pd.Index(times, name="time"), columns=list(self.states))
+        values = occupation_probabilities(
+            self.scenario, data, times, rtol=rtol, individual=individual
+        )
+        columns = list(self.states)
+        if not individual:
+            return pd.DataFrame(values, index=pd.Index(times, name="time"), columns=columns)
+        index = pd.MultiIndex.from_product(
+            [data.index, times], names=[data.index.name or "row", "time"]
+        )
+        return pd.DataFrame(values.reshape(-1, len(columns)), index=index, columns=columns)
 
     def __repr__(self) -> str:
         moves = int((self.events["event"] != CENSORED).sum())

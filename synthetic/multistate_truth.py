@@ -51,8 +51,11 @@ def _transition_table(scenario, design, n):
     return entries
 
 
-def occupation_probabilities(scenario, data, times, rtol: float = _RTOL) -> np.ndarray:
-    """Average P(state at t) over the patients in ``data``: times x states.
+def occupation_probabilities(
+    scenario, data, times, rtol: float = _RTOL, individual: bool = False
+) -> np.ndarray:
+    """Average P(state at t) over the patients in ``data``: times x states, or
+    with ``individual=True`` every patient's: patients x times x states.
 
     ``rtol`` is the solver's relative tolerance (the absolute one is 1e-12).
     The patients' equations are independent, so one BLAS thread is used: the
@@ -87,8 +90,8 @@ def occupation_probabilities(scenario, data, times, rtol: float = _RTOL) -> np.n
     y = np.zeros((n, n_states))
     y[:, 0] = 1.0
     y = y.ravel()
-    out = np.empty((times.size, n_states))
-    out[times == 0.0] = np.eye(n_states)[0]
+    out = np.empty((n, times.size, n_states))
+    out[:, times == 0.0] = np.eye(n_states)[0]
     for left, right in itertools.pairwise(cuts):
         inside = (times > left) & (times <= right)
         wanted = np.unique(np.append(times[inside], right))
@@ -101,6 +104,6 @@ def occupation_probabilities(scenario, data, times, rtol: float = _RTOL) -> np.n
         for k, t in enumerate(wanted):
             hit = times == t
             if hit.any():
-                out[hit] = solution.y[:, k].reshape(n, n_states).mean(axis=0)
+                out[:, hit] = solution.y[:, k].reshape(n, 1, n_states)
         y = solution.y[:, -1]
-    return out
+    return out if individual else out.mean(axis=0)

@@ -14,6 +14,7 @@ from .cox import MultiStateCox
 from .histories import MultiStateData, read_histories
 from .long_form import expand_covariates, long_form
 from .occupation import state_occupation
+from .origin import origin_effect
 from .transitions import TransitionMatrix, transition_matrix
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "from_events",
     "from_wide",
     "long_form",
+    "origin_effect",
     "read_histories",
     "state_occupation",
     "transition_matrix",
