@@ -16,9 +16,9 @@ O(rows · p_k²) per transition instead of O(rows · p²) for the whole stack.
 Coefficients are named as R names them, ``<covariate>_<i>:<j>`` with i, j the
 1-based positions of the origin and target states.
 
-Ties: survival 3.5-3 fits multi-state ``coxph`` with the Breslow
-approximation whatever ``ties`` says (its ``fit$method`` is "breslow"), so
-Breslow is the default here; ``ties="efron"`` is available.
+Ties: Breslow by default, as survival intends for multi-state models (in
+survival 3.5-3 an explicit ``ties`` gives Breslow and a missing one Efron,
+an inverted test fixed later); ``ties="efron"`` equals R's Efron fit.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from sklearn.base import BaseEstimator
 from ..models.coxph import CoxPH
 from .histories import MultiStateData
 from .long_form import expand_covariates, long_form
+from .prediction import predict_occupation
 
 __all__ = ["MultiStateCox"]
 
@@ -109,7 +110,14 @@ class MultiStateCox(BaseEstimator):
             np.sqrt(np.diag(self._naive)), index=idx, name="naive se"
         )
         self.robust_ = robust
+        self.long_ = long
+        self.follow_up_times_ = np.unique(data.histories["tstop"].to_numpy())
         return self
+
+    def predict_occupation(self, df: pd.DataFrame, times=None, initial_state=None, stype=2):
+        """Predicted P(state at t | x) per row of ``df`` (R's ``survfit(fit, newdata)``);
+        see ``survkit.multistate.prediction``."""
+        return predict_occupation(self, df, times=times, initial_state=initial_state, stype=stype)
 
     def _fit_stacked(self, long, terms, names, tm, cox, robust):
         covs = sorted({c for cols in terms.values() for c in cols})

@@ -11,8 +11,12 @@
 #     -> pstate, std.err (infinitesimal jackknife), n.risk, n.event per time
 #   coxph(Surv(tstart, tstop, to) ~ covariates, id = id, istate = from)
 #     -> coef, var (robust, clustered on id), naive.var, loglik
-#   NOTE: survival 3.5-3 fits a multi-state coxph with the Breslow approximation
-#   whatever `ties` says (fit$method is "breslow"); `method` is stored per case.
+#   NOTE: survival 3.5-3's coxph has `if (!missing.ties) method <- ties <-
+#   "breslow"` for multi-state models: an explicit `ties` (even "efron") gives
+#   Breslow, while leaving `ties` out gives Efron (later versions fixed the
+#   test to `missing.ties`, making Breslow the default). The cases pass ties
+#   explicitly (Breslow) except `cox_mgus2_default_ties` (Efron); fit$method
+#   is stored per case.
 # Results in results/multistate.json.
 
 source(file.path("tests", "reference", "reference_helpers.R"))
@@ -149,18 +153,20 @@ aj_case <- function(long, data_name, group, states, influence = FALSE) {
        warnings = note_warnings(data_name, cap$warnings))
 }
 
-cox_case <- function(long, data_name, covariates, states, ties = "efron") {
+cox_case <- function(long, data_name, covariates, states, ties = "breslow") {
   long$to <- factor(long$to, levels = c("censor", states[-1]))
   long$from <- factor(long$from, levels = states)
   f <- as.formula(paste("Surv(tstart, tstop, to) ~", paste(covariates, collapse = " + ")))
-  cap <- capture(coxph(f, data = long, id = id, istate = from, ties = ties,
-                       control = CTRL))
+  cap <- capture(if (is.null(ties))
+    coxph(f, data = long, id = id, istate = from, control = CTRL) else
+    coxph(f, data = long, id = id, istate = from, ties = ties, control = CTRL))
   fit <- cap$value
   naive <- if (is.null(fit$naive.var)) fit$var else fit$naive.var
   # transitions: cmap columns are "from:to" (state numbers), rows are the terms
   trans <- colnames(fit$cmap)
   list(data = data_name, call = paste(deparse(f), collapse = ""),
-       covariates = S(covariates), ties = ties, method = fit$method,
+       covariates = S(covariates), ties = if (is.null(ties)) "(missing)" else ties,
+       method = fit$method,
        states = S(fit$states),
        transitions = S(trans),
        coef = D(fit$coefficients), se = V(sqrt(diag(fit$var))),
@@ -169,6 +175,28 @@ cox_case <- function(long, data_name, covariates, states, ties = "efron") {
        loglik = V(fit$loglik), n = fit$n, nevent = fit$nevent,
        robust = !is.null(fit$naive.var),
        warnings = note_warnings(paste0(data_name, ties), cap$warnings))
+}
+
+# survfit(multi-state coxph, newdata): predicted state occupation for new
+# patients (survival 3.5-3 gives no standard errors for these).
+pred_case <- function(long, data_name, covariates, states, newdata) {
+  long$to <- factor(long$to, levels = c("censor", states[-1]))
+  long$from <- factor(long$from, levels = states)
+  f <- as.formula(paste("Surv(tstart, tstop, to) ~", paste(covariates, collapse = " + ")))
+  fit <- coxph(f, data = long, id = id, istate = from, ties = "breslow", control = CTRL)
+  stopifnot(fit$method == "breslow")
+  cap <- capture(survfit(fit, newdata = newdata))
+  s <- cap$value
+  s1 <- survfit(fit, newdata = newdata, stype = 1)
+  stopifnot(is.null(s$std.err))
+  list(data = data_name, call = "survfit(coxph(..., id = id, istate = from), newdata)",
+       covariates = S(covariates), states = S(s$states), newdata = records(newdata),
+       time = V(s$time),
+       # stype 2 (default): p(t) = p(t-) expm(dA); stype 1: p(t-) (I + dA)
+       pstate = lapply(seq_len(nrow(newdata)), function(i) M(s$pstate[, i, ])),
+       pstate_stype1 = lapply(seq_len(nrow(newdata)), function(i) M(s1$pstate[, i, ])),
+       cumhaz = lapply(seq_len(nrow(newdata)), function(i) M(s$cumhaz[, i, ])),
+       warnings = note_warnings(paste0("pred_", data_name), cap$warnings))
 }
 
 # ---------------------------------------------------------------- run
@@ -205,9 +233,15 @@ cases <- list(
   aj_synth_mixed_start = aj_case(sy_mixed, "ms_synth_mixed.csv", NULL, st_sy,
                                  influence = TRUE),
   cox_mgus2 = cox_case(mg_long, "ms_mgus2_long.csv", c("age", "male"), st_mg),
+  cox_mgus2_default_ties = cox_case(mg_long, "ms_mgus2_long.csv", c("age", "male"), st_mg,
+                                    ties = NULL),
   cox_rotterdam = cox_case(ro_long, "ms_rotterdam_long.csv", c("age", "nodes", "hormon"),
                            st_ro),
-  cox_synth = cox_case(sy_long, "ms_synth_long.csv", c("x1", "x2"), st_sy)
+  cox_synth = cox_case(sy_long, "ms_synth_long.csv", c("x1", "x2"), st_sy),
+  pred_mgus2 = pred_case(mg_long, "ms_mgus2_long.csv", c("age", "male"), st_mg,
+                         data.frame(age = c(60, 75, 85), male = c(0, 1, 0))),
+  pred_synth = pred_case(sy_long, "ms_synth_long.csv", c("x1", "x2"), st_sy,
+                         data.frame(x1 = c(-1, 0, 1.5), x2 = c(0, 1, 1)))
 )
 
 write_results(cases, "multistate",
