@@ -15,6 +15,7 @@ from .histories import MultiStateData, read_histories
 from .long_form import expand_covariates, long_form
 from .occupation import state_occupation
 from .origin import origin_effect
+from .overview import overview_tables
 from .transitions import TransitionMatrix, transition_matrix
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "from_wide",
     "long_form",
     "origin_effect",
+    "overview_tables",
     "read_histories",
     "state_occupation",
     "transition_matrix",

@@ -192,7 +192,9 @@ class MultiStateCox(BaseEstimator):
         tm = self.transitions_
         rows = [(k, *tm.pairs[k - 1], c) for k, cols in self.terms_.items() for c in cols]
         out = pd.DataFrame(
-            rows, columns=["transition", "from", "to", "covariate"], index=self.params_.index
+            rows,
+            columns=["transition", "from", "to", "covariate"],
+            index=self.params_.index.rename("term"),
         )
         z = stats.norm.ppf((1 + self.conf_level) / 2)
         se = self.standard_errors_.to_numpy()

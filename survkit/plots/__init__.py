@@ -8,6 +8,13 @@ registered globally; pass ``ax=`` to draw into an existing Axes instead.
 
 from .forest import plot_forest
 from .incidence import plot_cumulative_incidence
+from .multistate import plot_state_occupation, plot_transition_diagram
 from .schoenfeld import plot_schoenfeld
 
-__all__ = ["plot_cumulative_incidence", "plot_forest", "plot_schoenfeld"]
+__all__ = [
+    "plot_cumulative_incidence",
+    "plot_forest",
+    "plot_schoenfeld",
+    "plot_state_occupation",
+    "plot_transition_diagram",
+]
