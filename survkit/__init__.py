@@ -1,5 +1,6 @@
 """survkit: Cox and competing-risks models for site-specific metastatic relapse."""
 
+from . import multistate
 from ._version import __version__
 from .data.episodes import split_episodes
 from .diagnostics.cox_zph import cox_zph, cox_zph_details
@@ -30,6 +31,7 @@ __all__ = [
     "fit_smooth_effect",
     "fit_stacked",
     "gray_test",
+    "multistate",
     "plot_cumulative_incidence",
     "plot_forest",
     "plot_schoenfeld",
