@@ -272,3 +272,21 @@ def test_events_errors():
             "t",
             "e",
         )
+
+
+def test_start_time_landmark_and_p0_errors():
+    data = ms.read_histories(_hist(), ILLNESS)
+    with pytest.raises(ValueError, match="needs start_time"):
+        ms.state_occupation(data, landmark_state="bone")
+    with pytest.raises(ValueError, match="no patient is in state 'liver'"):
+        ms.state_occupation(data, start_time=1.0, landmark_state="liver")
+    with pytest.raises(ValueError, match="every interval ends before"):
+        ms.state_occupation(data, start_time=10.0)
+    with pytest.raises(ValueError, match="adding up to 1"):
+        ms.state_occupation(data, start_time=1.0, p0={"bone": 0.5})
+    with pytest.raises(ValueError, match="not in"):
+        ms.state_occupation(data, start_time=1.0, p0={"lung": 1.0})
+    # from a landmark in bone at 3: the one patient there dies at 5
+    occ = ms.state_occupation(data, start_time=3.0, landmark_state="bone")
+    last = occ[occ["time"] == 5.0].set_index("state")["pstate"]
+    assert last["death"] == 1.0 and last["bone"] == 0.0

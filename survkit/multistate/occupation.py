@@ -58,6 +58,9 @@ def state_occupation(
     conf_level: float = 0.95,
     conf_type: str = "log",
     p0_variance: bool = True,
+    start_time: float | None = None,
+    landmark_state=None,
+    p0: dict | None = None,
 ) -> pd.DataFrame:
     """P(state at t), by group, with infinitesimal-jackknife standard errors.
 
@@ -73,6 +76,16 @@ def state_occupation(
     errors, as survival's ``survfit(..., influence=TRUE)`` (and every
     survfit since survival 3.6); ``False`` leaves it out, as survival
     3.5's default does. With one starting state the two agree.
+
+    From a later time s (``start_time``; R's ``start.time``): intervals
+    ending before s are set aside and the curves start at s. With
+    ``landmark_state`` only the patients in that state at s (an interval
+    from it with tstart <= s < tstop) are kept: the landmark Aalen-Johansen
+    estimator of P(state at t | state h at s), valid without the Markov
+    assumption (``mstate::LMAJ``). With ``p0`` ({state: probability}, adding
+    to 1; R's ``p0=``) the curves start from that distribution instead of
+    the observed one, e.g. ``p0={h: 1}`` with ``start_time=s`` gives the
+    Markov transition probabilities P_h.(s, t) from every patient at risk.
     """
     if not isinstance(data, MultiStateData):
         raise TypeError(
@@ -96,6 +109,8 @@ def state_occupation(
             )
     states = list(data.transitions.states)
     code = {s: i for i, s in enumerate(states)}
+    h = _from_start(h, start_time, landmark_state, states)
+    fixed_p0 = _check_p0(p0, states)
     groups = [(None, h)] if group_col is None else list(h.groupby(group_col, sort=True))
     pieces = []
     for label, g in groups:
@@ -117,6 +132,8 @@ def state_occupation(
             len(states),
             p0_variance,
         )
+        if fixed_p0 is not None:  # given, not estimated: no influence of its own
+            p0, i0 = fixed_p0, np.zeros_like(i0)
         n_times = len(np.unique(etime))
         t, p, se, risk, event, _ = occupation_kernel(
             entry,
@@ -149,6 +166,42 @@ def state_occupation(
     out.insert(out.columns.get_loc("std_err") + 1, "lower", lower)
     out.insert(out.columns.get_loc("lower") + 1, "upper", upper)
     return out
+
+
+def _from_start(h: pd.DataFrame, start_time, landmark_state, states) -> pd.DataFrame:
+    if start_time is None:
+        if landmark_state is not None:
+            raise ValueError("landmark_state needs start_time (the landmark time s).")
+        return h
+    s = float(start_time)
+    if not np.isfinite(s):
+        raise ValueError(f"start_time={start_time!r} must be a finite number.")
+    if landmark_state is not None:
+        if landmark_state not in states:
+            raise ValueError(f"landmark_state={landmark_state!r} is not a state ({states}).")
+        there = (h["from"] == landmark_state) & (h["tstart"] <= s) & (h["tstop"] > s)
+        h = h[h["id"].isin(h.loc[there, "id"])]
+        if h.empty:
+            raise ValueError(
+                f"no patient is in state {landmark_state!r} at start_time={s:g}; pick another "
+                "landmark time or state."
+            )
+    h = h[h["tstop"] >= s]
+    if h.empty:
+        raise ValueError(f"every interval ends before start_time={s:g}; nothing is left.")
+    return h.reset_index(drop=True)
+
+
+def _check_p0(p0, states) -> np.ndarray | None:
+    if p0 is None:
+        return None
+    unknown = [k for k in p0 if k not in states]
+    if unknown:
+        raise ValueError(f"p0 names state(s) {unknown} not in {states}.")
+    vector = np.array([float(p0.get(s, 0.0)) for s in states])
+    if (vector < 0).any() or abs(vector.sum() - 1) > 1e-8:
+        raise ValueError(f"p0 = {p0!r} must be probabilities adding up to 1.")
+    return vector
 
 
 def _initial(entry, etime, status, istate, pid, n_person, n_states, with_variance):

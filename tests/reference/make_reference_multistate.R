@@ -131,14 +131,26 @@ ms_synthetic <- function(n = 400) {
 # the standard errors, while its default (influence = FALSE) leaves it out
 # (later versions, survfitAJ, always include it). The mixed-start case stores
 # both.
-aj_case <- function(long, data_name, group, states, influence = FALSE) {
+aj_case <- function(long, data_name, group, states, influence = FALSE,
+                    start_time = NULL, landmark = NULL, p0 = NULL) {
   long$to <- factor(long$to, levels = c("censor", states[-1]))
   long$from <- factor(long$from, levels = states)
   f <- if (is.null(group)) Surv(tstart, tstop, to) ~ 1 else
     as.formula(paste("Surv(tstart, tstop, to) ~", group))
-  cap <- capture(survfit(f, data = long, id = id, istate = from, influence = influence))
+  if (!is.null(landmark)) {  # patients in `landmark` at start_time (LMAJ)
+    ids <- unique(long$id[long$from == landmark & long$tstart <= start_time &
+                          long$tstop > start_time])
+    long <- long[long$id %in% ids, ]
+  }
+  cap <- capture(if (is.null(start_time))
+    survfit(f, data = long, id = id, istate = from, influence = influence) else
+    if (is.null(p0)) survfit(f, data = long, id = id, istate = from, influence = influence,
+                             start.time = start_time) else
+    survfit(f, data = long, id = id, istate = from, influence = influence,
+            start.time = start_time, p0 = p0))
   fit <- cap$value
   plain <- if (influence) survfit(f, data = long, id = id, istate = from) else NULL
+  if (!is.null(start_time)) plain <- NULL
   strata <- if (is.null(fit$strata)) NULL else
     list(names = S(sub("^[^=]*=", "", names(fit$strata))), sizes = V(fit$strata))
   list(data = data_name, call = paste(deparse(f), collapse = ""),
@@ -148,6 +160,8 @@ aj_case <- function(long, data_name, group, states, influence = FALSE) {
        pstate = M(fit$pstate), std_err = M(fit$std.err),
        n_risk = M(fit$n.risk), n_event = M(fit$n.event),
        n_censor = V(fit$n.censor), influence = influence,
+       start_time = start_time, landmark_state = landmark,
+       p0 = if (is.null(p0)) NULL else D(setNames(p0, states)),
        std_err_without_p0 = if (is.null(plain)) NULL else M(plain$std.err),
        lower = M(fit$lower), upper = M(fit$upper), conf_type = fit$conf.type,
        warnings = note_warnings(data_name, cap$warnings))
@@ -232,6 +246,15 @@ cases <- list(
   aj_synth_by_x2 = aj_case(sy_long, "ms_synth_long.csv", "x2", st_sy),
   aj_synth_mixed_start = aj_case(sy_mixed, "ms_synth_mixed.csv", NULL, st_sy,
                                  influence = TRUE),
+  # landmark Aalen-Johansen: relapse-free at 5 years (1826.5 days; no event
+  # falls on that time) and in relapse at 5 years
+  aj_rotterdam_landmark_primary = aj_case(ro_long, "ms_rotterdam_long.csv", NULL, st_ro,
+                                          start_time = 1826.5, landmark = "primary"),
+  aj_rotterdam_landmark_relapse = aj_case(ro_long, "ms_rotterdam_long.csv", NULL, st_ro,
+                                          start_time = 1826.5, landmark = "relapse"),
+  # Markov transition probabilities P(relapse -> ., 5 years, t) from everyone
+  aj_rotterdam_markov_from_relapse = aj_case(ro_long, "ms_rotterdam_long.csv", NULL, st_ro,
+                                             start_time = 1826.5, p0 = c(0, 1, 0)),
   cox_mgus2 = cox_case(mg_long, "ms_mgus2_long.csv", c("age", "male"), st_mg),
   cox_mgus2_default_ties = cox_case(mg_long, "ms_mgus2_long.csv", c("age", "male"), st_mg,
                                     ties = NULL),
