@@ -184,3 +184,19 @@ def test_predicted_occupation_equals_survfit_coxph(case):
             # after the transition's last follow-up time R carries the value forward
             np.testing.assert_array_equal(ref[~inside], ref[inside][-1])
     assert c["warnings"] == []
+
+
+def test_origin_effect_equals_coxph_with_origin_indicator():
+    c = CASES["origin_mgus2_death"]
+    data = _data(c["data"])
+    table, test = ms.origin_effect(data, c["target"], c["covariates"], origins=c["origins"])
+    model = test["model"]
+    names = [f"from[{o}]" for o in c["origins"][1:]] + c["covariates"]
+    np.testing.assert_allclose(model.params_[names], list(c["coef"].values()), rtol=COEF_RTOL)
+    np.testing.assert_allclose(model.standard_errors_[names], c["se"], rtol=SE_TOL)
+    np.testing.assert_allclose(table["coef"], list(c["coef"].values())[: len(table)])
+    np.testing.assert_allclose(test["statistic"], c["wald"]["statistic"], rtol=SE_TOL)
+    assert test["df"] == c["wald"]["df"]
+    np.testing.assert_allclose(test["p_value"], c["wald"]["p"], rtol=1e-4)
+    assert test["reference"] == c["origins"][0]
+    assert c["warnings"] == []

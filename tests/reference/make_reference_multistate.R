@@ -213,6 +213,26 @@ pred_case <- function(long, data_name, covariates, states, newdata) {
        warnings = note_warnings(paste0("pred_", data_name), cap$warnings))
 }
 
+# Does the origin change the hazard of the next state? The rows at risk of
+# death (from mgus and from pcm) in one Cox model with an origin indicator and
+# shared covariates, robust variance clustered on id (survkit's origin_effect).
+origin_case <- function(long, data_name, target, origins, covariates) {
+  rows <- long[long$from %in% origins, ]
+  rows$status <- as.integer(rows$to == target)
+  for (o in origins[-1]) rows[[paste0("from_", o)]] <- as.integer(rows$from == o)
+  terms <- c(paste0("from_", origins[-1]), covariates)
+  f <- as.formula(paste("Surv(tstart, tstop, status) ~", paste(terms, collapse = " + ")))
+  cap <- capture(coxph(f, data = rows, ties = "breslow", cluster = id, control = CTRL))
+  fit <- cap$value
+  b <- coef(fit)[paste0("from_", origins[-1])]
+  V <- fit$var[seq_along(b), seq_along(b), drop = FALSE]
+  list(data = data_name, target = target, origins = S(origins), covariates = S(covariates),
+       call = paste(deparse(f), collapse = ""), coef = D(coef(fit)),
+       se = V(sqrt(diag(fit$var))), wald = c(chi2(as.numeric(t(b) %*% solve(V) %*% b),
+                                                    length(b))),
+       warnings = note_warnings(paste0("origin_", data_name), cap$warnings))
+}
+
 # ---------------------------------------------------------------- run
 mg <- ms_mgus2()
 mg_wide <- write_data(mg$wide, "ms_mgus2_wide")
@@ -261,6 +281,8 @@ cases <- list(
   cox_rotterdam = cox_case(ro_long, "ms_rotterdam_long.csv", c("age", "nodes", "hormon"),
                            st_ro),
   cox_synth = cox_case(sy_long, "ms_synth_long.csv", c("x1", "x2"), st_sy),
+  origin_mgus2_death = origin_case(mg_long, "ms_mgus2_long.csv", "death", c("mgus", "pcm"),
+                                   c("age", "male")),
   pred_mgus2 = pred_case(mg_long, "ms_mgus2_long.csv", c("age", "male"), st_mg,
                          data.frame(age = c(60, 75, 85), male = c(0, 1, 0))),
   pred_synth = pred_case(sy_long, "ms_synth_long.csv", c("x1", "x2"), st_sy,
