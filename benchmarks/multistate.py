@@ -15,6 +15,10 @@ of ``--repeats`` runs after a warm-up; R timed inside R on the same CSV):
   robust variance): ``MultiStateCox`` (separate and stacked) vs multi-state
   ``coxph``;
 * the generator itself: ``simulate_multistate`` plus the event-history table.
+
+R runs with ``timefix = FALSE``: simulated continuous times put some second
+transitions within rounding distance of the first, which R's default
+``aeqSurv`` would merge (or refuse as zero-length intervals).
 """
 
 from __future__ import annotations
@@ -52,7 +56,8 @@ def r_times(h, states, repeats: int, survfit: bool) -> dict:
     survfit_part = ""
     if survfit:
         survfit_part = f"""
-fsf <- function() survfit(Surv(tstart, tstop, to) ~ 1, data = d, id = id, istate = from)
+fsf <- function() survfit(Surv(tstart, tstop, to) ~ 1, data = d, id = id, istate = from,
+                          timefix = FALSE)
 invisible(fsf())
 tt <- replicate({repeats}, system.time(sf <<- fsf())[["elapsed"]])
 cat("survfit", median(tt), sf$pstate[nrow(sf$pstate), ], sf$std.err[nrow(sf$pstate), ], "\\n")
@@ -63,7 +68,8 @@ d <- data.table::fread("{path}", data.table = FALSE)
 d$to <- factor(d$to, levels = c("censored", {levels})[-2])
 d$from <- factor(d$from, levels = c({levels}))
 fcx <- function() coxph(Surv(tstart, tstop, to) ~ age + er_positive, data = d, id = id,
-                        istate = from, ties = "breslow")
+                        istate = from, ties = "breslow",
+                        control = coxph.control(timefix = FALSE))
 invisible(fcx())
 tt <- replicate({repeats}, system.time(cx <<- fcx())[["elapsed"]])
 cat("coxph", median(tt), "\\n")
