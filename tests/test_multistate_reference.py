@@ -200,3 +200,23 @@ def test_origin_effect_equals_coxph_with_origin_indicator():
     np.testing.assert_allclose(test["p_value"], c["wald"]["p"], rtol=1e-4)
     assert test["reference"] == c["origins"][0]
     assert c["warnings"] == []
+
+
+def test_prediction_with_a_transition_without_covariates_uses_nelson_aalen():
+    from survkit.multistate.prediction import _nelson_aalen
+
+    data = _data("ms_synth_long.csv")
+    model = ms.MultiStateCox().fit(data, {k: ["x1"] for k in range(1, 6)})  # not 6 = liver -> death
+    assert 6 not in model.transition_models_
+    rows = model.long_[model.long_["trans"] == 6]
+    times, increments = _nelson_aalen(rows)
+    # plain count: events at t over rows with Tstart < t <= Tstop
+    for t, dh in zip(times, increments, strict=True):
+        at_risk = ((rows["Tstart"] < t) & (rows["Tstop"] >= t)).sum()
+        events = ((rows["Tstop"] == t) & (rows["status"] == 1)).sum()
+        assert dh == events / at_risk
+    pred = model.predict_occupation(pd.DataFrame({"x1": [0.0, 1.0]}), times=[1.0, 3.0, 6.0])
+    sums = pred.groupby(["row", "time"])["pstate"].sum()
+    np.testing.assert_allclose(sums, 1.0, atol=1e-12)
+    dead = pred[(pred["state"] == "death") & (pred["time"] == 6.0)]["pstate"].to_numpy()
+    assert (dead > 0).all() and (dead < 1).all()

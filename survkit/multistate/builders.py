@@ -199,7 +199,8 @@ def from_wide(
             visited[moves & (next_state == s), j] = True
         now = np.where(moves, next_time, now)
         current = np.where(moves, next_state, current)
-        absorbed = moves & np.array([transitions.is_absorbing(s) for s in current])
+        final = [s for s in transitions.states if transitions.is_absorbing(s)]
+        absorbed = moves & np.isin(current, final)
         active = moves & ~absorbed
     unreached = (status == 1) & ~visited
     if unreached.any():
