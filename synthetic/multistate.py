@@ -11,7 +11,8 @@ draws changes.
 From a relapse state k entered at time s, every allowed target j gets an
 independent latent time with hazard α_kj(t | x) for t > s (clock forward):
 with E a unit exponential, H_kj(T | x) = H_kj(s | x) + E, solved by the same
-exact inversion as the first event. The earliest latent time wins unless the
+exact inversion as the first event (with ``clock = "reset"`` the hazard
+runs in time since entry, T = s + H⁻¹(E): semi-Markov). The earliest latent time wins unless the
 patient's censoring time (the base cohort's) comes first. As for the first
 event, independent latent times give exactly the specified transition
 hazards (a Markov process: the hazards depend on the path only through the
@@ -79,7 +80,10 @@ def simulate_multistate(scenario: MultiStateScenario | str, n: int, seed) -> Mul
             stream = component_generator(seed, f"transition:{t.origin}->{t.target}")
             exponential = stream.standard_exponential(len(rows))
             already, etas = _hazard_to(t.model, design, rows, s)
-            latent = t.model.sample_latent_times(exponential + already, etas)
+            if t.clock == "reset":  # semi-Markov: the clock starts at entry
+                latent = s + t.model.sample_latent_times(exponential, etas)
+            else:
+                latent = t.model.sample_latent_times(exponential + already, etas)
             sooner = latent < best
             best[sooner] = latent[sooner]
             target[sooner] = t.target
@@ -174,7 +178,9 @@ class MultiStateCohort:
     ) -> pd.DataFrame:
         """True P(state at t), averaged over the patients in ``data`` (default:
         this cohort), by solving the Kolmogorov forward equations; index =
-        times, one column per state. ``rtol`` is the solver's relative
+        times, one column per state (Markov scenarios only: with a clock-reset
+        transition the Kolmogorov equations do not apply and this raises
+        ValueError). ``rtol`` is the solver's relative
         tolerance (1e-10: accurate to about 1e-9). With ``individual=True``
         one row per (data index, time)."""
         data = self.first.data if data is None else data

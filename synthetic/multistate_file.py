@@ -9,10 +9,13 @@ Layout (see ``multistate_scenarios/breast_site_dormancy_progression.toml``)::
     [[transitions]]                   # one per allowed later transition
     from = "bone"                     # a site of the base scenario
     to = "liver"                      # another site, or "death"
+    clock = "forward"                 # optional; "reset": time since entering "bone"
     gompertz = { rate_per_year = 0.12, growth_per_year = 0.0 }
     effects = { liver_nk_activity = -0.5, subtype = { her2 = 0.6 } }
 
-Hazards are in years since diagnosis (clock forward, Markov); effects are
+Hazards are in years since diagnosis (clock forward, Markov), or with
+``clock = "reset"`` in years since entering the origin state (semi-Markov);
+effects are
 constant log hazard ratios on the base scenario's centred design terms
 (categorical covariates by level). The transitions must be acyclic, so each
 state is entered at most once, and every relapse state needs a way to death.
@@ -42,6 +45,7 @@ class Transition:
     origin: str
     target: str
     model: CauseModel
+    clock: str = "forward"  # "reset": hazard in time since entering the origin state
 
 
 @dataclass(frozen=True, eq=False)
@@ -140,12 +144,12 @@ def parse_multistate(raw: dict, *, source: str, name: str) -> MultiStateScenario
         if not isinstance(entry, dict):
             _fail(source, where, "is not a table", "write it as [[transitions]]")
         for key in entry:
-            if key not in {"from", "to", "gompertz", "effects"}:
+            if key not in {"from", "to", "gompertz", "effects", "clock"}:
                 _fail(
                     source,
                     f"{where}.{key}",
                     "is not a known key",
-                    "use from, to, gompertz, effects",
+                    "use from, to, gompertz, effects, clock",
                 )
         origin, target = entry.get("from"), entry.get("to")
         if origin not in sites:
@@ -168,7 +172,15 @@ def parse_multistate(raw: dict, *, source: str, name: str) -> MultiStateScenario
         baseline = _gompertz(source, entry.get("gompertz"), f"{where}.gompertz")
         effects = _effects(source, entry.get("effects", {}), f"{where}.effects", base)
         model = CauseModel(f"{origin}->{target}", baseline, effects)
-        transitions.append(Transition(origin, target, model))
+        clock = entry.get("clock", "forward")
+        if clock not in ("forward", "reset"):
+            _fail(
+                source,
+                f"{where}.clock",
+                f"= {clock!r} is not known",
+                'use "forward" (time since diagnosis, Markov) or "reset" (semi-Markov)',
+            )
+        transitions.append(Transition(origin, target, model, clock))
     scenario = MultiStateScenario(name, description, source, base, tuple(transitions))
     for site in sites:
         if not any(t.origin == site for t in transitions):

@@ -61,6 +61,12 @@ def occupation_probabilities(
     The patients' equations are independent, so one BLAS thread is used: the
     solver's small vector operations only lose time to thread start-up.
     """
+    reset = [f"{t.origin}->{t.target}" for t in scenario.transitions if t.clock == "reset"]
+    if reset:
+        raise ValueError(
+            f"transitions {reset} run on a clock reset at entry (semi-Markov); the Kolmogorov "
+            "forward equations need a Markov model, so no true occupation is computed."
+        )
     times = _truth.check_times(times)
     design = _truth.design_from_data(scenario.base, data)
     n = len(data)

@@ -79,3 +79,47 @@ def test_state_occupation_within_monte_carlo_error(fitted):
             est, se = at.loc[state, "pstate"], at.loc[state, "std_err"]
             z = (est - truth.loc[t, state]) / np.hypot(se, truth_se.loc[t, state])
             assert abs(z) < 4, (t, state, est, truth.loc[t, state], se)
+
+
+def test_semi_markov_variant_recovered_on_the_reset_clock():
+    import tomllib
+
+    from synthetic.multistate_file import multistate_directory, parse_multistate
+
+    raw = tomllib.loads((multistate_directory() / f"{NAME}.toml").read_text())
+    for entry in raw["transitions"]:
+        entry["clock"] = "reset"
+    scenario = parse_multistate(raw, source="reset variant", name="reset")
+    cohort = simulate_multistate(scenario, n=20000, seed=99)
+    forward = simulate_multistate(NAME, n=20000, seed=99)
+    # same first events, different later paths
+    first = cohort.events.groupby("patient_id").head(1).reset_index(drop=True)
+    first_forward = forward.events.groupby("patient_id").head(1).reset_index(drop=True)
+    np.testing.assert_array_equal(first["time"], first_forward["time"])
+    assert not cohort.events.equals(forward.events)
+    with pytest.raises(ValueError, match="semi-Markov"):
+        cohort.true_occupation([1.0])
+    h = cohort.histories()
+    h["her2"] = (h["subtype"] == "her2").astype(float)
+    h["basal"] = (h["subtype"] == "basal").astype(float)
+    tm = ms.transition_matrix(cohort.states, cohort.pairs)
+    data = ms.read_histories(h.drop(columns="subtype"), tm, id_col="patient_id")
+    truth = cohort.truth
+    later = truth[(truth["from"] != "no_relapse") & (truth["log_hr"] != 0)]
+    rename = {"subtype[T.her2]": "her2", "subtype[T.basal]": "basal"}
+    terms = {}
+    for (a, b), rows in later.groupby(["from", "to"], sort=False):
+        terms[(a, b)] = [rename.get(c, c) for c in rows["covariate"]]
+    model = ms.MultiStateCox(clock="reset").fit(data, terms)
+    expected = {
+        (a, b, rename.get(c, c)): v
+        for a, b, c, v in later[["from", "to", "covariate", "log_hr"]].itertuples(index=False)
+    }
+    s = model.summary
+    z = [
+        (row.coef - expected[(row[1], row[2], row.covariate)]) / row.se
+        for row in s[["from", "to", "covariate", "coef", "se"]].itertuples()
+    ]
+    assert np.max(np.abs(z)) < 4, s.assign(z=z)
+    with pytest.raises(ValueError, match="clock-forward"):
+        model.predict_occupation(h.head(1))

@@ -13,6 +13,11 @@ and assembles the same robust variance, cross-transition covariances included,
 from the per-transition dfbeta residuals summed by patient. It costs
 O(rows · p_k²) per transition instead of O(rows · p²) for the whole stack.
 
+``clock="reset"`` fits the semi-Markov (clock-reset) model instead: each
+transition's hazard runs in time since entering its origin state (a Cox
+model on the duration of the stay, as ``coxph(Surv(time, status) ~ ... +
+strata(trans))`` on mstate's long data).
+
 Coefficients are named as R names them, ``<covariate>_<i>:<j>`` with i, j the
 1-based positions of the origin and target states.
 
@@ -55,12 +60,14 @@ class MultiStateCox(BaseEstimator):
         self,
         ties: str = "breslow",
         method: str = "separate",
+        clock: str = "forward",
         conf_level: float = 0.95,
         tol: float = 1e-9,
         max_iter: int = 20,
     ):
         self.ties = ties
         self.method = method
+        self.clock = clock
         self.conf_level = conf_level
         self.tol = tol
         self.max_iter = max_iter
@@ -79,6 +86,8 @@ class MultiStateCox(BaseEstimator):
                 "data must be MultiStateData; build it with read_histories, from_events or "
                 "from_wide."
             )
+        if self.clock not in ("forward", "reset"):
+            raise ValueError(f"clock={self.clock!r}; use 'forward' or 'reset'.")
         if self.method not in _METHODS:
             raise ValueError(f"method={self.method!r}; use one of {', '.join(_METHODS)}.")
         for attr in [a for a in vars(self) if a.endswith("_") and not a.startswith("__")]:
@@ -125,8 +134,7 @@ class MultiStateCox(BaseEstimator):
         columns = [f"{c}.{k}" for k, cols in terms.items() for c in cols]
         model = CoxPH(**cox).fit(
             wide,
-            duration_col="Tstop",
-            entry_col="Tstart",
+            **self._clock_columns(),
             event_col="status",
             formula=columns,
             strata="trans",
@@ -160,8 +168,7 @@ class MultiStateCox(BaseEstimator):
                 )
             model = CoxPH(**cox).fit(
                 sub,
-                duration_col="Tstop",
-                entry_col="Tstart",
+                **self._clock_columns(),
                 event_col="status",
                 formula=list(cols),
                 cluster_col="id" if robust else None,
@@ -182,6 +189,13 @@ class MultiStateCox(BaseEstimator):
         self._var = dfbeta.T @ dfbeta if robust else naive
         self.log_likelihood_ = loglik
         self.log_likelihood_null_ = loglik_null
+
+    def _clock_columns(self) -> dict:
+        # clock forward: time since the start, entry at Tstart (left truncation);
+        # clock reset: time since entering the state (mstate's "time" column)
+        if self.clock == "reset":
+            return {"duration_col": "time", "entry_col": None}
+        return {"duration_col": "Tstop", "entry_col": "Tstart"}
 
     @property
     def summary(self) -> pd.DataFrame:

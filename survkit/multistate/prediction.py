@@ -45,6 +45,11 @@ def predict_occupation(
         raise ValueError("this MultiStateCox is not fitted yet; call fit first.")
     if stype not in (1, 2):
         raise ValueError(f"stype={stype!r}; use 2 (matrix exponential, R's default) or 1.")
+    if model.clock != "forward":
+        raise ValueError(
+            "predict_occupation needs a clock-forward (Markov) model; a clock-reset model's "
+            "occupation probabilities are not a product of its hazards."
+        )
     if model.method != "separate":
         raise ValueError(
             "predict_occupation needs the per-transition fits; refit with method='separate' "
