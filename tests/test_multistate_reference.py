@@ -220,3 +220,20 @@ def test_prediction_with_a_transition_without_covariates_uses_nelson_aalen():
     np.testing.assert_allclose(sums, 1.0, atol=1e-12)
     dead = pred[(pred["state"] == "death") & (pred["time"] == 6.0)]["pstate"].to_numpy()
     assert (dead > 0).all() and (dead < 1).all()
+
+
+@pytest.mark.parametrize("scale", [1e-3, 0.4, 5.0, 60.0])
+def test_small_matrix_exponential_equals_scipy(scale):
+    from scipy.linalg import expm
+
+    from survkit.multistate.prediction import _expm
+
+    rng = np.random.default_rng(int(scale * 1000))
+    A = rng.random((6, 5, 5)) * scale
+    diag = np.arange(5)
+    A[:, diag, diag] = 0.0
+    A[:, diag, diag] = -A.sum(axis=2)  # generator: rows add to 0
+    ours = _expm(A)
+    for i in range(len(A)):
+        np.testing.assert_allclose(ours[i], expm(A[i]), rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(ours.sum(axis=2), 1.0, atol=1e-12)

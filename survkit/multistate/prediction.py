@@ -14,9 +14,28 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.linalg import expm
 
 __all__ = ["predict_occupation"]
+
+
+def _expm(A: np.ndarray) -> np.ndarray:
+    """Matrix exponentials of a batch of small matrices (n, S, S).
+
+    Scaling and squaring with an 18-term Taylor series: after scaling the
+    1-norm is at most 1/2, where the truncation error is below 1e-21; scipy's
+    Pade routine costs milliseconds per call on these tiny matrices.
+    """
+    norm = np.abs(A).sum(axis=1).max() if A.size else 0.0
+    squarings = max(0, int(np.ceil(np.log2(norm / 0.5)))) if norm > 0.5 else 0
+    X = A / 2.0**squarings
+    result = np.broadcast_to(np.eye(A.shape[-1]), A.shape).copy()
+    term = result.copy()
+    for k in range(1, 19):
+        term = term @ X / k
+        result += term
+    for _ in range(squarings):
+        result = result @ result
+    return result
 
 
 def _nelson_aalen(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -99,7 +118,7 @@ def predict_occupation(
             A[:, np.arange(n_states), np.arange(n_states)] = np.maximum(0.0, 1.0 - out)
         else:
             A[:, np.arange(n_states), np.arange(n_states)] = -out
-            A = expm(A)
+            A = _expm(A)
         P = np.einsum("ij,ijk->ik", P, A)
         at_time[m] = P
     idx = np.searchsorted(all_times, grid, side="right") - 1
