@@ -69,7 +69,7 @@ def test_state_occupation_within_monte_carlo_error(fitted):
     occ = ms.state_occupation(data)
     # the truth averaged over an independent sample of patients, with its own
     # Monte Carlo error (the spread of the patients' probabilities / sqrt(m))
-    other = simulate_multistate(NAME, n=1500, seed=7).first.data
+    other = simulate_multistate(NAME, n=800, seed=7).first.data
     each = cohort.true_occupation(times, data=other, rtol=1e-7, individual=True)
     truth = each.groupby(level="time").mean()
     truth_se = each.groupby(level="time").std() / np.sqrt(len(other))
@@ -90,8 +90,8 @@ def test_semi_markov_variant_recovered_on_the_reset_clock():
     for entry in raw["transitions"]:
         entry["clock"] = "reset"
     scenario = parse_multistate(raw, source="reset variant", name="reset")
-    cohort = simulate_multistate(scenario, n=20000, seed=99)
-    forward = simulate_multistate(NAME, n=20000, seed=99)
+    cohort = simulate_multistate(scenario, n=12000, seed=99)
+    forward = simulate_multistate(NAME, n=12000, seed=99)
     # same first events, different later paths
     first = cohort.events.groupby("patient_id").head(1).reset_index(drop=True)
     first_forward = forward.events.groupby("patient_id").head(1).reset_index(drop=True)

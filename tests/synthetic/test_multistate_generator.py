@@ -69,7 +69,7 @@ def test_truth_table_and_occupation(cohort):
     first = truth[truth["from"] == "no_relapse"]
     assert set(first["to"]) == {"bone", "lung", "liver", "brain", "death"}
     times = [0.0, 0.5, 2.5, 6.0, 12.0]
-    some = cohort.first.data.iloc[:300]
+    some = cohort.first.data.iloc[:150]
     occ = cohort.true_occupation(times, data=some)
     np.testing.assert_allclose(occ.sum(axis=1), 1.0, atol=1e-9)
     np.testing.assert_allclose(occ.iloc[0], [1, 0, 0, 0, 0, 0])
