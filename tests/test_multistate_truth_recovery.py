@@ -123,3 +123,24 @@ def test_semi_markov_variant_recovered_on_the_reset_clock():
     assert np.max(np.abs(z)) < 4, s.assign(z=z)
     with pytest.raises(ValueError, match="clock-forward"):
         model.predict_occupation(h.head(1))
+
+
+def test_first_event_cohort_data_gives_the_competing_risks_incidence():
+    # Cohort.data (first events only) as multi-state data: occupying a relapse
+    # state at t is having had that first event by t, so the Aalen-Johansen
+    # occupation equals the competing-risks cumulative incidence.
+    from survkit import aalen_johansen
+    from synthetic import simulate_cohort
+
+    df = simulate_cohort("breast_site_dormancy", n=3000, seed=4).data
+    sites = ["bone", "lung", "liver", "brain"]
+    tm = ms.transition_matrix(["no_relapse", *sites, "death"], {"no_relapse": [*sites, "death"]})
+    data = ms.from_events(df, tm, "patient_id", "time", "event", keep=["age"])
+    occ = ms.state_occupation(data)
+    times = [1.0, 2.5, 5.0, 9.0]
+    cif = aalen_johansen(df, "time", "event", censor_value="censored", times=times)
+    for cause in [*sites, "death"]:
+        curve = occ[occ["state"] == cause]
+        ours = [curve[curve["time"] <= t]["pstate"].iloc[-1] for t in times]
+        expected = cif[cif["cause"] == cause]["cif"].to_numpy()
+        np.testing.assert_allclose(ours, expected, rtol=0, atol=1e-12)

@@ -51,8 +51,8 @@ class MultiStateData:
         return int(self.histories["id"].nunique())
 
     def counts(self) -> pd.DataFrame:
-        """Observed transitions: one row per allowed transition with its count,
-        and the number of censored intervals per state (R's ``survcheck`` table)."""
+        """Observed transitions: trans, from, to and n, one row per allowed
+        transition (the counts of R's ``survcheck`` transition table)."""
         h = self.histories
         moved = h[h["status"] == 1]
         observed = moved.groupby(["from", "to"], sort=False).size()
