@@ -112,7 +112,18 @@ def test_multistate_cox_equals_coxph(case, method):
     assert c["robust"] is True
     data = _data(c["data"])
     model = ms.MultiStateCox(ties=c["method"], method=method, tol=1e-12, max_iter=50)
-    model.fit(data, c["covariates"])
+    shared = None
+    if c.get("shared"):  # R's "1:3 + 2:3" -> (from, to) pairs by state position
+        st = c["states"]
+        shared = {
+            v: [tuple(st[int(i) - 1] for i in part.strip().split(":")) for part in r.split("+")]
+            for v, r in c["shared"].items()
+        }
+        if method == "separate":
+            with pytest.raises(ValueError, match="stacked"):
+                model.fit(data, c["covariates"], shared=shared)
+            return
+    model.fit(data, c["covariates"], shared=shared)
     names = list(c["coef"])
     assert sorted(names) == sorted(model.params_.index)
     np.testing.assert_allclose(model.params_[names], list(c["coef"].values()), rtol=COEF_RTOL)

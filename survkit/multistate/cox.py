@@ -77,10 +77,16 @@ class MultiStateCox(BaseEstimator):
         data: MultiStateData,
         covariates: list[str] | Mapping[object, list[str]],
         robust: bool = True,
+        shared: Mapping[str, list] | None = None,
     ) -> MultiStateCox:
         """Fit; ``covariates`` is a list of numeric kept columns for every
         transition, or a mapping from a transition (its number, or a
-        ``(from, to)`` pair) to its own list (unlisted transitions get none)."""
+        ``(from, to)`` pair) to its own list (unlisted transitions get none).
+
+        ``shared`` maps a covariate to the transitions that share one
+        coefficient for it (R's ``1:3 + 2:3 ~ age / common``); the coefficient
+        is named by the covariate alone, as R. Needs ``method="stacked"``.
+        """
         if not isinstance(data, MultiStateData):
             raise TypeError(
                 "data must be MultiStateData; build it with read_histories, from_events or "
@@ -101,13 +107,21 @@ class MultiStateCox(BaseEstimator):
             a, b = tm.pairs[k - 1]
             blocks.append([f"{c}_{position[a]}:{position[b]}" for c in cols])
             names.extend(blocks[-1])
+        common = _shared_terms(tm, shared, terms, data.covariates)
+        if common and self.method != "stacked":
+            raise ValueError(
+                "shared coefficients tie transitions together, so they need one stacked fit; "
+                "use MultiStateCox(method='stacked')."
+            )
+        names.extend(common)
         if not names:
             raise ValueError("covariates: no covariate for any transition; give at least one.")
         cox = dict(ties=self.ties, conf_level=self.conf_level, tol=self.tol, max_iter=self.max_iter)
         self.transitions_ = tm
         self.terms_ = terms
+        self.shared_ = common
         if self.method == "stacked":
-            self._fit_stacked(long, terms, names, tm, cox, robust)
+            self._fit_stacked(long, terms, common, names, tm, cox, robust)
         else:
             self._fit_separate(long, terms, names, cox, robust)
         idx = pd.Index(names, name="covariate")
@@ -128,10 +142,17 @@ class MultiStateCox(BaseEstimator):
         see ``survkit.multistate.prediction``."""
         return predict_occupation(self, df, times=times, initial_state=initial_state, stype=stype)
 
-    def _fit_stacked(self, long, terms, names, tm, cox, robust):
+    def _fit_stacked(self, long, terms, common, names, tm, cox, robust):
         covs = sorted({c for cols in terms.values() for c in cols})
         wide = expand_covariates(long, covs, tm)
         columns = [f"{c}.{k}" for k, cols in terms.items() for c in cols]
+        for c, ks in common.items():
+            column = f"{c}.shared"
+            if column in wide.columns:
+                raise ValueError(f"column {column!r} already exists; rename it first.")
+            inside = wide["trans"].isin(ks).to_numpy()
+            wide[column] = np.where(inside, wide[c].to_numpy(dtype=float), 0.0)
+            columns.append(column)
         model = CoxPH(**cox).fit(
             wide,
             **self._clock_columns(),
@@ -205,6 +226,7 @@ class MultiStateCox(BaseEstimator):
             raise ValueError("this MultiStateCox is not fitted yet; call fit first.")
         tm = self.transitions_
         rows = [(k, *tm.pairs[k - 1], c) for k, cols in self.terms_.items() for c in cols]
+        rows += [(tuple(ks), None, None, c) for c, ks in self.shared_.items()]
         out = pd.DataFrame(
             rows,
             columns=["transition", "from", "to", "covariate"],
@@ -223,6 +245,32 @@ class MultiStateCox(BaseEstimator):
         out[f"lower {level}"] = np.exp(b - z * se)
         out[f"upper {level}"] = np.exp(b + z * se)
         return out
+
+
+def _shared_terms(tm, shared, terms, kept) -> dict[str, list[int]]:
+    """Covariate -> transition numbers sharing its coefficient (checked)."""
+    if not shared:
+        return {}
+    out = {}
+    for c, keys in shared.items():
+        if c not in kept:
+            raise ValueError(
+                f"shared: {c!r} is not a kept column of the data (kept: {list(kept)})."
+            )
+        ks = sorted({tm.number(*k) if isinstance(k, tuple) else int(k) for k in keys})
+        if len(ks) < 2 or not all(1 <= k <= tm.n_transitions for k in ks):
+            raise ValueError(
+                f"shared: {c!r} needs two or more existing transitions (1 to "
+                f"{tm.n_transitions}), got {list(keys)}."
+            )
+        twice = [k for k in ks if c in terms[k]]
+        if twice:
+            raise ValueError(
+                f"shared: {c!r} is also a transition-specific covariate of transition(s) "
+                f"{twice}; list it in one place only."
+            )
+        out[c] = ks
+    return out
 
 
 def _terms_by_transition(tm, covariates, kept) -> dict[int, list[str]]:

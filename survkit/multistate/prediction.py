@@ -69,7 +69,7 @@ def predict_occupation(
             "predict_occupation needs a clock-forward (Markov) model; a clock-reset model's "
             "occupation probabilities are not a product of its hazards."
         )
-    if model.method != "separate":
+    if model.method != "separate" or model.shared_:
         raise ValueError(
             "predict_occupation needs the per-transition fits; refit with method='separate' "
             "(the default), which gives the same model."

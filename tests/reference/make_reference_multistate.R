@@ -167,10 +167,15 @@ aj_case <- function(long, data_name, group, states, influence = FALSE,
        warnings = note_warnings(data_name, cap$warnings))
 }
 
-cox_case <- function(long, data_name, covariates, states, ties = "breslow") {
+cox_case <- function(long, data_name, covariates, states, ties = "breslow",
+                     shared = NULL) {
   long$to <- factor(long$to, levels = c("censor", states[-1]))
   long$from <- factor(long$from, levels = states)
   f <- as.formula(paste("Surv(tstart, tstop, to) ~", paste(covariates, collapse = " + ")))
+  # shared = list(covariate = "1:3 + 2:3"): one common coefficient (R's / common)
+  if (!is.null(shared))
+    f <- c(list(f), lapply(names(shared), function(v)
+      as.formula(paste(shared[[v]], "~", v, "/ common"))))
   cap <- capture(if (is.null(ties))
     coxph(f, data = long, id = id, istate = from, control = CTRL) else
     coxph(f, data = long, id = id, istate = from, ties = ties, control = CTRL))
@@ -179,6 +184,7 @@ cox_case <- function(long, data_name, covariates, states, ties = "breslow") {
   # transitions: cmap columns are "from:to" (state numbers), rows are the terms
   trans <- colnames(fit$cmap)
   list(data = data_name, call = paste(deparse(f), collapse = ""),
+       shared = if (is.null(shared)) NULL else shared,
        covariates = S(covariates), ties = if (is.null(ties)) "(missing)" else ties,
        method = fit$method,
        states = S(fit$states),
@@ -278,6 +284,8 @@ cases <- list(
   cox_mgus2 = cox_case(mg_long, "ms_mgus2_long.csv", c("age", "male"), st_mg),
   cox_mgus2_default_ties = cox_case(mg_long, "ms_mgus2_long.csv", c("age", "male"), st_mg,
                                     ties = NULL),
+  cox_mgus2_shared_age = cox_case(mg_long, "ms_mgus2_long.csv", "male", st_mg,
+                                  shared = list(age = "1:3 + 2:3")),
   cox_rotterdam = cox_case(ro_long, "ms_rotterdam_long.csv", c("age", "nodes", "hormon"),
                            st_ro),
   cox_synth = cox_case(sy_long, "ms_synth_long.csv", c("x1", "x2"), st_sy),
