@@ -122,8 +122,10 @@ def test_first_event_data_like_cohort_data():
         ["no_relapse", "bone", "liver", "death"],
         {"no_relapse": ["bone", "liver", "death"], "bone": ["death"], "liver": ["death"]},
     )
-    data = ms.from_events(first, tm, "patient_id", "time", "event", keep=["age"])
+    first["subtype"] = pd.Categorical(["a", "b", "a", "b"])
+    data = ms.from_events(first, tm, "patient_id", "time", "event", keep=["age", "subtype"])
     h = data.histories
+    assert h["age"].dtype == float and isinstance(h["subtype"].dtype, pd.CategoricalDtype)
     assert h["from"].tolist() == ["no_relapse"] * 4
     assert h["status"].tolist() == [1, 0, 1, 1]
     long = ms.long_form(data)

@@ -65,7 +65,7 @@ def from_events(
         {"id": df[id_col].to_numpy(), "tstop": time, "to": df[event_col].to_numpy(dtype=object)}
     )
     for col in keep:
-        frame[col] = df[col].to_numpy()
+        frame[col] = df[col].array  # .array keeps categorical dtypes
     frame = frame.sort_values(["id", "tstop"], kind="stable").reset_index(drop=True)
     ids = frame["id"].to_numpy()
     first = np.ones(len(frame), dtype=bool)
@@ -90,8 +90,9 @@ def from_events(
     frame.insert(3, "from", origin)
     frame["status"] = (~censored).astype(np.int8)
     frame = frame[[*HISTORY_COLUMNS, *keep]]
-    if keep:  # covariates from the patient's first row
-        frame[keep] = frame[keep].to_numpy()[np.flatnonzero(first)[np.cumsum(first) - 1]]
+    source = np.flatnonzero(first)[np.cumsum(first) - 1]  # the patient's first row
+    for col in keep:  # column by column, so numeric and categorical dtypes survive
+        frame[col] = frame[col].take(source).array
     check_histories(frame, transitions, censor_value, "from", event_col)
     return MultiStateData(frame, transitions, censor_value, tuple(keep))
 
@@ -222,7 +223,7 @@ def from_wide(
     h = pd.concat(pieces, ignore_index=True)
     h.insert(0, "id", ids[h["row"].to_numpy()])
     for col in keep:
-        h[col] = df[col].to_numpy()[h["row"].to_numpy()]
+        h[col] = df[col].take(h["row"].to_numpy()).array
     h = h.drop(columns="row").sort_values(["id", "tstart"], kind="stable").reset_index(drop=True)
     check_histories(h, transitions, censor_value)
     return MultiStateData(h, transitions, censor_value, tuple(keep))

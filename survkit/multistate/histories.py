@@ -119,7 +119,7 @@ def read_histories(
     )
     out["status"] = (out["to"] != censor_value).astype(np.int8)
     for col in keep:
-        out[col] = df[col].to_numpy()
+        out[col] = df[col].array  # .array keeps categorical dtypes
     out = out.sort_values(["id", "tstart"], kind="stable").reset_index(drop=True)
     check_histories(out, transitions, censor_value, from_col, to_col)
     return MultiStateData(out, transitions, censor_value, tuple(keep))
