@@ -1,8 +1,9 @@
 """survkit: Cox and competing-risks models for site-specific metastatic relapse."""
 
-from . import multistate
+from . import metrics, multistate
 from ._version import __version__
 from .data.episodes import split_episodes
+from .data.outcome import outcome
 from .diagnostics.cox_zph import cox_zph, cox_zph_details
 from .diagnostics.residuals import cox_residuals
 from .models.cause_specific import CauseSpecificCox
@@ -14,7 +15,7 @@ from .organs.change_point import estimate_change_point
 from .organs.site_models import fit_sites
 from .organs.stacked import fit_stacked, stack_causes
 from .organs.time_varying import detect_double_agents, fit_smooth_effect, time_varying_effect
-from .plots import plot_cumulative_incidence, plot_forest, plot_schoenfeld
+from .plots import plot_calibration, plot_cumulative_incidence, plot_forest, plot_schoenfeld
 
 __all__ = [
     "CauseSpecificCox",
@@ -31,7 +32,10 @@ __all__ = [
     "fit_smooth_effect",
     "fit_stacked",
     "gray_test",
+    "metrics",
     "multistate",
+    "outcome",
+    "plot_calibration",
     "plot_cumulative_incidence",
     "plot_forest",
     "plot_schoenfeld",

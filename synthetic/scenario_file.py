@@ -40,7 +40,9 @@ Every error is a ValueError naming the file, the key and a fix.
 from __future__ import annotations
 
 import itertools
+import keyword
 import math
+import re
 import tomllib
 from importlib import resources
 from pathlib import Path
@@ -59,6 +61,7 @@ from synthetic.scenario import CauseModel, Censoring, Effect, Scenario
 
 DEFAULT_SCENARIO = "breast_site_dormancy"
 RESERVED_NAMES = ("death", "censored", "patient_id", "time", "event")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 _COVARIATE_PARAMS = {
     "normal": ("mean", "sd"),
@@ -234,6 +237,15 @@ def _parse_covariates(check: _Checker, tables: dict, site_names) -> tuple[Covari
     specs = []
     for name, table in tables.items():
         path = f"covariates.{name}"
+        if not _IDENTIFIER.fullmatch(name) or keyword.iskeyword(name):
+            # a covariate name becomes a data column and a model term; names from
+            # a file must never be able to act as formula code
+            check.fail(
+                path,
+                f"has the name {name!r}, which is not a plain identifier",
+                "use letters, digits and underscores only, starting with a letter or "
+                "underscore (e.g. tumour_grade)",
+            )
         if name in RESERVED_NAMES or name in site_names:
             check.fail(path, f"uses the reserved name {name!r}", "rename the covariate")
         if not isinstance(table, dict):

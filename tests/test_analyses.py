@@ -17,6 +17,11 @@ ROOT = Path(__file__).resolve().parents[1]
     [
         ("site_agnostic_contrast.py", ["--n", "2000"], ["report.html", "report.md"]),
         ("mgus2_competing_risks.py", [], ["report.html", "report.md"]),
+        # the report on R's datasets, each checked against R (analyses/data/r_findings.json)
+        ("real_data_reports.py", ["--dataset", "rotterdam"], ["report.html", "checks.json"]),
+        ("real_data_reports.py", ["--dataset", "rotterdam_years"], ["report.html"]),
+        ("real_data_reports.py", ["--dataset", "mgus2"], ["report.html", "checks.json"]),
+        ("real_data_reports.py", ["--dataset", "colon"], ["report.html", "checks.json"]),
         # its defaults are the small CI study (30 replicates)
         ("simulation_study.py", [], ["performance.csv", "coverage.png"]),
     ],

@@ -74,7 +74,8 @@ def test_monotone_likelihood_names_the_covariate():
     with pytest.warns(ConvergenceWarning, match=r"before coefficient\(s\) g;"):
         m = CoxPH().fit(df, "time", "status", formula=["x", "g"])
     assert m.params_["g"] < -5  # heading to -infinity
-    assert m.converged_
+    # issue 11 item 5: a coefficient heading to infinity means not converged
+    assert m.converged_ is False
 
 
 def test_too_few_iterations_warns_and_flags():

@@ -116,8 +116,12 @@ def test_collinear_covariate_named(df):
 
 
 def test_non_numeric_column_without_formula(df):
-    with pytest.raises(ValueError, match=r"column 'grp' is not numeric.*'C\(grp\)'"):
-        fit(df, formula=["age", "grp"])
+    # issue 11: a listed text column is coded as categories, exactly as the
+    # formula "age + grp" codes it (the list is never parsed as a formula)
+    listed = fit(df, formula=["age", "grp"])
+    assert list(listed.params_.index) == ["age", "grp[T.b]", "grp[T.c]"]
+    by_formula = fit(df, formula="age + grp")
+    np.testing.assert_allclose(listed.params_.to_numpy(), by_formula.params_.to_numpy())
     # the formula route codes it
     m = fit(df, formula="age + C(grp)")
     assert list(m.params_.index) == ["age", "C(grp)[T.b]", "C(grp)[T.c]"]

@@ -28,6 +28,7 @@ LAYERS = {
     "models": 2,
     "nonparametric": 2,
     "diagnostics": 3,
+    "metrics": 3,
     "organs": 4,
     "multistate": 4,
     "plots": 5,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from .._version import __version__
+from .messages import cli_message
 
 DATA_ERRORS = (ValueError, KeyError, OSError, TypeError)
 
@@ -23,6 +24,9 @@ class _Group(click.Group):
             if ctx.params.get("debug"):
                 raise
             message = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+            # the library names Python arguments; the user typed options
+            command = self.get_command(ctx, ctx.invoked_subcommand or "")
+            message = cli_message(message, command)
             raise click.ClickException(f"{type(exc).__name__}: {message}") from None
 
 

@@ -31,10 +31,17 @@ def read_table(path: str) -> pd.DataFrame:
     raise click.UsageError(f"data file {path!r}: use a .csv or .parquet file.")
 
 
-def event_code(value: str | None, column: pd.Series) -> object:
-    """A code typed on the command line, converted to the column's type."""
+def event_code(value: str | None, column: pd.Series, none_word: str | None = None) -> object:
+    """A code typed on the command line, converted to the column's type.
+
+    ``none_word`` (e.g. "none" for --censor-value) means Python's None, unless
+    the column really holds that code.
+    """
     if value is None:
         return None
+    if none_word is not None and value.strip().lower() == none_word:
+        if not column.astype(str).eq(value).any():
+            return None
     if pd.api.types.is_numeric_dtype(column):
         try:
             return int(value)
@@ -46,7 +53,11 @@ def event_code(value: str | None, column: pd.Series) -> object:
 
 
 def formula_terms(formula: str) -> list[str]:
-    """Top-level '+' terms of a formula right-hand side."""
+    """Top-level '+' terms of a formula right-hand side (the user's own code).
+
+    A term that is just a backtick-quoted name (`tumour grade`) comes back as
+    the bare column name, so the report passes it as a column, not as code.
+    """
     rhs = formula.split("~", 1)[-1]
     terms, depth, current = [], 0, []
     for ch in rhs:
@@ -58,7 +69,13 @@ def formula_terms(formula: str) -> list[str]:
         else:
             current.append(ch)
     terms.append("".join(current).strip())
-    terms = [t for t in terms if t]
+    terms = [_unquoted(t) for t in terms if t]
     if not terms:
         raise click.UsageError(f"--formula {formula!r} has no terms.")
     return terms
+
+
+def _unquoted(term: str) -> str:
+    if len(term) > 2 and term[0] == term[-1] == "`" and "`" not in term[1:-1]:
+        return term[1:-1]
+    return term

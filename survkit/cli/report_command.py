@@ -5,7 +5,46 @@ from __future__ import annotations
 import click
 
 from .inputs import command_line, event_code, formula_terms, progress_bar, read_table
+from .memory import check_memory
+from .messages import NONE_WORD
 from .scenario_commands import named_scenario
+
+STEPS = [
+    "cohort",
+    "incidence",
+    "hazard ratios",
+    "organ heterogeneity",
+    "time-varying effects",
+    "risk profiles",
+    "truth",
+    "methods",
+]
+
+
+def _pairs(values, option: str) -> list[tuple[str, str]]:
+    out = []
+    for v in values:
+        key, sep, val = v.partition("=")
+        if not sep or not key.strip() or not val.strip():
+            raise click.UsageError(
+                f"{option} {v!r}: write it as KEY=VALUE, e.g. {option} 1=relapse."
+            )
+        out.append((key.strip(), val.strip()))
+    return out
+
+
+def _horizons(text: str | None):
+    if text is None:
+        return None
+    try:
+        values = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise click.UsageError(
+            f"--horizons {text!r}: give numbers, e.g. --horizons 1,3,5."
+        ) from None
+    if not values:
+        raise click.UsageError("--horizons is empty; give numbers, e.g. --horizons 1,3,5.")
+    return tuple(values)
 
 
 @click.command()
@@ -19,12 +58,42 @@ from .scenario_commands import named_scenario
 @click.option("--data", "data_path", default=None, help="Analyse a data file instead.")
 @click.option("--duration-col", default=None)
 @click.option("--event-col", default=None)
-@click.option("--formula", default=None, help="Covariates (with --data).")
-@click.option("--censor-value", default="0", show_default=True, help="Censoring code (--data).")
+@click.option(
+    "--formula",
+    default=None,
+    help='Covariates (with --data): columns or C(column), joined by +, e.g. "age + C(subtype)". '
+    "A formula is code that "
+    "formulaic evaluates (as Python inside {...}): pass only formulas you wrote yourself.",
+)
+@click.option(
+    "--censor-value",
+    default="0",
+    show_default=True,
+    help="Censoring code (--data; 'none' when no row is censored).",
+)
 @click.option(
     "--competing",
     multiple=True,
-    help="Event codes that are not relapses, e.g. death (--data; repeatable).",
+    help="Event codes that are not events of interest, e.g. death (--data; repeatable).",
+)
+@click.option(
+    "--label",
+    "labels",
+    multiple=True,
+    metavar="CODE=NAME",
+    help="Name an event code in the report, e.g. --label 1=relapse (--data; repeatable).",
+)
+@click.option(
+    "--reference",
+    "references",
+    multiple=True,
+    metavar="COLUMN=LEVEL",
+    help="Reference level of a categorical covariate (default: the most frequent; repeatable).",
+)
+@click.option(
+    "--sites",
+    is_flag=True,
+    help="The events of interest are relapse sites (organ wording; --data).",
 )
 @click.option(
     "--group",
@@ -34,11 +103,22 @@ from .scenario_commands import named_scenario
 )
 @click.option("--time-unit", default="years", show_default=True)
 @click.option(
+    "--horizons",
+    default=None,
+    help="Times for incidence and risk tables, e.g. 1,3,5 (default: from the follow-up).",
+)
+@click.option(
     "--out",
     "out_dir",
     required=True,
     type=click.Path(file_okay=False),
-    help="Report folder (written atomically).",
+    help="Report folder: new, empty, or an earlier survkit report.",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Write into a non-empty folder that is not a survkit report (only the report's "
+    "own files are written; nothing else is touched).",
 )
 def report(
     scenario,
@@ -50,9 +130,14 @@ def report(
     formula,
     censor_value,
     competing,
+    labels,
+    references,
+    sites,
     group_col,
     time_unit,
+    horizons,
     out_dir,
+    force,
 ) -> None:
     """Write the HTML/Markdown report (default: the built-in default scenario)."""
     from ..report import (
@@ -63,18 +148,12 @@ def report(
         report_for_scenario,
         write_atomically,
     )
+    from ..report.destination import check_destination
 
-    steps = [
-        "cohort",
-        "incidence",
-        "hazard ratios",
-        "organ heterogeneity",
-        "time-varying effects",
-        "risk profiles",
-        "truth",
-        "methods",
-    ]
-    bar = progress_bar(len(steps), "report")
+    inputs = [data_path] if data_path is not None else []
+    check_destination(out_dir, inputs, force)  # refuse before any work is done
+    horizon_values = _horizons(horizons)
+    bar = progress_bar(len(STEPS), "report")
 
     def progress(step: str) -> None:
         bar.set_postfix_str(step)
@@ -97,20 +176,37 @@ def report(
         df = read_table(data_path)
         if event_col not in df.columns:
             raise click.UsageError(f"--event-col {event_col!r} is not a column of {data_path}.")
+        column = df[event_col]
         result = report_for_data(
             df,
             duration_col,
             event_col,
             formula_terms(formula),
-            censor_value=event_code(censor_value, df[event_col]),
-            competing=[event_code(c, df[event_col]) for c in competing],
+            censor_value=event_code(censor_value, column, NONE_WORD),
+            competing=[event_code(c, column) for c in competing] if competing else None,
             group_col=group_col,
             source=f"data file {data_path}",
             command=command_line(),
+            horizons=horizon_values,
             time_unit=time_unit,
+            labels={event_code(k, column): v for k, v in _pairs(labels, "--label")},
+            reference=dict(_pairs(references, "--reference")),
+            organ_data=sites,
             progress=progress,
         )
     else:
+        given = (
+            ("--label", labels),
+            ("--competing", competing),
+            ("--reference", references),
+            ("--sites", sites),
+        )
+        extra = [o for o, v in given if v]
+        if extra:
+            raise click.UsageError(
+                f"{', '.join(extra)}: only with --data (a scenario names its own events)."
+            )
+        check_memory(n or DEFAULT_N, "report")
         name = scenario or DEFAULT_SCENARIO
         named_scenario(name)
         result = report_for_scenario(
@@ -120,9 +216,10 @@ def report(
             command=command_line(),
             group_col=group_col or "er_positive",
             progress=progress,
+            horizons=horizon_values,
         )
     bar.close()
-    path = write_atomically(result, out_dir)
+    path = write_atomically(result, out_dir, inputs=inputs, force=force)
     click.echo(f"wrote {path / 'report.html'}")
     for line in _headline(result.checks):
         click.echo(line)
@@ -133,8 +230,10 @@ def _headline(checks: dict) -> list[str]:
     for agent in checks.get("double_agents", []):
         lines.append(
             f"double agent: {agent['covariate']} in {agent['site']} "
-            f"(changes near {agent['change_point']:.1f})"
+            f"(changes near {agent['change_point']:.3g})"
         )
+    for title in checks.get("skipped_sections", []):
+        lines.append(f"skipped (cannot be estimated): {title}")
     if "truth_consistent" in checks:
         lines.append(
             "estimates consistent with the truth: "

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from .memory import check_memory
+
 
 @click.command()
 def scenarios() -> None:
@@ -32,6 +34,7 @@ def simulate(scenario: str, n: int, seed: int, out: str) -> None:
     """Simulate a cohort and write one row per patient."""
     from synthetic import simulate_cohort
 
+    check_memory(n, "simulate")
     suffix = Path(out).suffix.lower()
     if suffix not in (".csv", ".parquet"):
         raise click.UsageError(f"--out {out!r}: use a .csv or .parquet file name.")

@@ -9,6 +9,8 @@ import click
 
 from synthetic import DEFAULT_SCENARIO
 
+from .memory import check_memory
+
 
 @click.command("simstudy")
 @click.option(
@@ -52,6 +54,7 @@ def simstudy(scenario, n, reps, seed, workers, dask_address, config, out):
     from ..simstudy import StudyMismatchError, run_study
 
     study = _definition(scenario, n, reps, seed, config)
+    check_memory(max(d.n for d in study.scenarios), "simstudy", copies=max(workers or 1, 1))
     if workers is not None and workers < 1:
         raise click.UsageError(f"--workers {workers} must be at least 1.")
     if dask_address is not None and dask_address != "local" and workers is not None:

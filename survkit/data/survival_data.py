@@ -54,6 +54,7 @@ class SurvivalData:
     entry_col: str | None
     offset_col: str | None
     order: np.ndarray | None = None  # caller's row of each row here, when sorted
+    index: pd.Index | None = None  # the caller's row labels (positions follow ``order``)
 
 
 def group_codes(df: pd.DataFrame, col: str | None, what: str) -> tuple[np.ndarray, list]:
@@ -186,6 +187,12 @@ def read_survival_data(
             "offset_col": as_column_list(offset_col),
         },
     )
+    if isinstance(cause, (bool, np.bool_)):
+        raise ValueError(
+            f"cause={cause!r} is not an event code; pass the code of the event of interest "
+            "(e.g. cause=1 or cause='bone'), or cause=None when the event column is a 0/1 "
+            "indicator."
+        )
     stop = check_finite_numeric(df[duration_col], duration_col)
     start = None if entry_col is None else check_finite_numeric(df[entry_col], entry_col)
     check_times(stop, duration_col, start, entry_col)
@@ -247,4 +254,5 @@ def read_survival_data(
         entry_col=entry_col,
         offset_col=offset_col,
         order=order,
+        index=df.index,
     )

@@ -49,6 +49,13 @@ def check_dataframe(df: object, argument: str = "df") -> pd.DataFrame:
         )
     if len(df) == 0:
         raise ValueError(f"{argument} has 0 rows; there is nothing to fit.")
+    duplicated = df.columns[df.columns.duplicated()].unique()
+    if len(duplicated):
+        shown = ", ".join(repr(c) for c in list(duplicated)[:5])
+        raise ValueError(
+            f"{argument} has {len(duplicated)} duplicated column name(s) ({shown}); a column "
+            "must be named once. Rename or drop the duplicates first."
+        )
     return df
 
 
@@ -75,15 +82,23 @@ def check_no_missing(values: pd.Series, column: str) -> None:
         )
 
 
-def check_finite_numeric(values: pd.Series | np.ndarray, column: str) -> np.ndarray:
-    """Return ``values`` as float64, refusing non-numeric, NaN and infinite entries."""
+def check_finite_numeric(
+    values: pd.Series | np.ndarray, column: str, covariate: bool = False
+) -> np.ndarray:
+    """Return ``values`` as float64, refusing non-numeric, NaN and infinite entries.
+
+    ``covariate``: the column is a model covariate, so coding it as categories
+    is a possible fix (for a time, weight or offset column it is not).
+    """
     series = values if isinstance(values, pd.Series) else pd.Series(values)
     if not (pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)):
-        raise ValueError(
-            f"column {column!r} is not numeric (dtype {series.dtype}); "
-            "convert it, or use a formula such as "
-            f"'C({column})' to dummy-code a categorical column."
+        fix = (
+            f"convert it, or use a formula such as 'C({column})' to dummy-code a "
+            "categorical column."
+            if covariate
+            else f"it must hold numbers; convert it, e.g. pandas.to_numeric(df[{column!r}])."
         )
+        raise ValueError(f"column {column!r} is not numeric (dtype {series.dtype}); {fix}")
     check_no_missing(series, column)
     arr = series.to_numpy(dtype=float, na_value=np.nan)
     bad_inf = int(np.isinf(arr).sum())
@@ -106,7 +121,7 @@ def numeric_matrix(
     for col in columns:
         dtype = df[col].dtype
         if not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)):
-            check_finite_numeric(df[col], col)  # raises the non-numeric message
+            check_finite_numeric(df[col], col, covariate=True)  # raises, naming the column
     A = df[columns].to_numpy(dtype=float, na_value=np.nan)
     if not np.isfinite(A).all():
         for j, col in enumerate(columns):

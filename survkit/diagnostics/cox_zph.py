@@ -108,6 +108,14 @@ def cox_zph_details(
 
     fn = _transform_function(problem, transform)
     ttimes = fn(problem.stop)
+    n_times = np.unique(ttimes[dead]).size
+    if n_times < 2:
+        # g(t) centred over the events is then 0: the test has no information
+        raise ValueError(
+            f"cox_zph: the model has {int(dead.sum())} event(s) at {n_times} distinct "
+            "(transformed) time(s); a test of proportional hazards compares early with late "
+            "events and needs events at two or more distinct times. Fit on more data."
+        )
     gtime = ttimes - ttimes[dead].mean()
     q = gtime[problem.grp_ptr[:-1]]  # every row of a group shares its time
     # deaths in R's output order: (stratum, time), ties by data row, which R's
@@ -128,11 +136,11 @@ def cox_zph_details(
         kk = np.r_[np.arange(p), p + np.asarray(J)]
         u = np.r_[np.zeros(p), U2[J]]
         labels.append(term)
-        chisq.append(float(u @ np.linalg.solve(imat[np.ix_(kk, kk)], u)))
+        chisq.append(_quadratic_form(u, imat[np.ix_(kk, kk)], term))
         dfs.append(len(J))
     u = np.r_[np.zeros(p), U2]
     labels.append("GLOBAL")
-    chisq.append(float(u @ np.linalg.solve(imat, u)))
+    chisq.append(_quadratic_form(u, imat, "GLOBAL"))
     dfs.append(p)
     table = pd.DataFrame(
         {"chisq": chisq, "df": dfs, "p": stats.chi2.sf(chisq, dfs)},
@@ -179,16 +187,26 @@ def model_terms(model, terms: bool | Mapping[str, list[str]] = True) -> dict[str
         return out
     if terms is not True and terms is not False:
         raise ValueError(f"terms={terms!r} must be True, False or a dict of term -> columns.")
-    spec = getattr(model.design_, "model_spec", None)
-    if not terms or spec is None:
+    if not terms:
         return {c: [c] for c in names}
-    colnames = list(spec.column_names)
     out = {}
-    for term, idx in spec.term_indices.items():
-        members = [colnames[i] for i in idx if colnames[i] in names]
+    for term, cols in model.design_.terms.items():
+        members = [c for c in cols if c in names]
         if members:
             out[str(term)] = members
     return out
+
+
+def _quadratic_form(u: np.ndarray, imat: np.ndarray, term: str) -> float:
+    """u' imat^-1 u, or a ValueError naming the term when imat is singular."""
+    try:
+        return float(u @ np.linalg.solve(imat, u))
+    except np.linalg.LinAlgError:
+        raise ValueError(
+            f"cox_zph: the information matrix of term {term!r} is singular (too few events, "
+            "or a covariate constant among the events); its test is not defined. Test "
+            "fewer terms (covariates=...) or fit on more data."
+        ) from None
 
 
 def _transform_function(problem, transform) -> Callable[[np.ndarray], np.ndarray]:

@@ -29,14 +29,26 @@ def chol_inverse(info: np.ndarray, tol: float = TOLER_CHOL) -> tuple[np.ndarray,
     below ``tol`` times the largest diagonal marks that coefficient singular;
     its row and column of the inverse are zero, so Newton steps leave it alone.
     Returns the inverse and the boolean mask of singular coefficients.
+
+    The factorisation runs on the matrix scaled to unit diagonal (D^-1/2 A
+    D^-1/2) and the inverse is scaled back: the same inverse in exact
+    arithmetic, but the pivot test no longer depends on the covariates' units.
+    Unscaled, a covariate 10^6 times smaller than another (a fraction beside an
+    income in dollars) has a diagonal 10^12 times smaller, below R's relative
+    tolerance, and was declared singular (R scales its columns for the same
+    reason). A zero or negative diagonal is singular in any units.
     """
     p = info.shape[0]
     if p == 0:
         return np.zeros((0, 0)), np.zeros(0, dtype=bool)
+    A = np.array(info, dtype=float)
+    diag = np.diag(A).copy()
+    positive = np.isfinite(diag) & (diag > 0)
+    scale = np.where(positive, np.sqrt(np.where(positive, diag, 1.0)), 1.0)
+    A /= np.outer(scale, scale)
     L = np.eye(p)
     d = np.zeros(p)
     singular = np.zeros(p, dtype=bool)
-    A = np.array(info, dtype=float)
     eps = tol * max(float(np.max(np.abs(np.diag(A)))), np.finfo(float).tiny)
     for j in range(p):
         dj = A[j, j] - (L[j, :j] ** 2) @ d[:j]
@@ -54,6 +66,7 @@ def chol_inverse(info: np.ndarray, tol: float = TOLER_CHOL) -> tuple[np.ndarray,
     inv_ok = Linv.T @ (Linv / d[ok][:, None])
     inv = np.zeros((p, p))
     inv[np.ix_(ok, ok)] = inv_ok
+    inv /= np.outer(scale, scale)
     return inv, singular
 
 
@@ -68,6 +81,7 @@ class NewtonResult:
     converged: bool
     n_iter: int
     infinite: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    loglik_converged: bool = True  # converged is this and no infinite coefficient
 
 
 def newton(
@@ -91,6 +105,12 @@ def newton(
     ev = evaluate(problem, beta, efron, extension=extension)
     check_identifiable(ev.information, names or [f"x{j}" for j in range(p)])
     loglik_init = ev.loglik
+    # per-covariate unit: about the covariate's sd within the risk sets at the
+    # event times (information diagonal at the start per event; > 0, checked
+    # just above). Steps are judged in these units, not the caller's. The
+    # unweighted event count is enough for a unit (and costs no pass over n).
+    n_dead = max(int(np.count_nonzero(problem.dead)), 1)
+    unit = np.sqrt(np.diag(ev.information) / n_dead)
     inv, singular = chol_inverse(ev.information)
     score_test = float(ev.score @ inv @ ev.score)
     if max_iter == 0 or p == 0:
@@ -99,7 +119,7 @@ def newton(
         )
     best = ev
     new_beta = beta + inv @ ev.score
-    converged = False
+    loglik_converged = False
     halving = 0
     n_iter = 0
     for n_iter in range(1, max_iter + 1):  # noqa: B007 - n_iter is reported
@@ -110,7 +130,7 @@ def newton(
             and halving == 0
         ):
             best = trial
-            converged = True
+            loglik_converged = True
             break
         if not np.isfinite(trial.loglik) or trial.loglik < best.loglik:
             halving += 1
@@ -121,18 +141,28 @@ def newton(
         inv, singular = chol_inverse(best.information)
         new_beta = best.beta + inv @ best.score
     inv, singular = chol_inverse(best.information)
-    step = np.abs(best.score @ inv)
+    # the size of the next Newton step, in units of each covariate's standard
+    # deviation within the risk sets at the start (so the verdict does not
+    # depend on the covariates' units; R compares it in its own units)
+    step = np.abs(best.score @ inv) * unit
     toler_inf = np.sqrt(tol)
+    moving = (step > tol) & (step > toler_inf * np.abs(best.beta * unit))
     # only meaningful at convergence: before it, every step is large. A
     # coefficient whose information vanished on the way (it was identifiable at
     # the start) is heading to infinity too.
-    infinite = converged & (((step > tol) & (step > toler_inf * np.abs(best.beta))) | singular)
+    infinite = loglik_converged & (moving | singular)
     labels = names if names is not None else [f"x{j}" for j in range(p)]
-    if not converged:
+    if not loglik_converged:
+        # name what was still moving, largest step first, so the user knows
+        # which covariate to look at (all of them when every step was small)
+        still = np.flatnonzero(moving | singular)
+        still = still[np.argsort(-step[still], kind="stable")] if still.size else np.arange(p)
+        shown = ", ".join(labels[j] for j in still)
         warnings.warn(
             f"Cox fit did not converge in max_iter={max_iter} iterations "
-            f"(last relative change in log-likelihood above tol={tol}); "
-            "increase max_iter or check for a coefficient heading to infinity.",
+            f"(last relative change in log-likelihood above tol={tol}); coefficient(s) "
+            f"still changing: {shown}. Increase max_iter, or check {shown} for a "
+            "coefficient heading to infinity (e.g. a covariate level with no events).",
             ConvergenceWarning,
             stacklevel=3,
         )
@@ -140,10 +170,23 @@ def newton(
         shown = ", ".join(labels[j] for j in np.flatnonzero(infinite))
         warnings.warn(
             f"Log-likelihood converged before coefficient(s) {shown}; the estimate(s) may "
-            "be infinite (monotone likelihood: e.g. a covariate level with no events).",
+            "be infinite (monotone likelihood: e.g. a covariate level with no events). "
+            "converged_ is False.",
             ConvergenceWarning,
             stacklevel=3,
         )
+    # converged means: the log-likelihood settled within max_iter AND every
+    # coefficient settled with it (no monotone likelihood)
+    converged = loglik_converged and not infinite.any()
     return NewtonResult(
-        best.beta, best, inv, singular, loglik_init, score_test, converged, n_iter, infinite
+        best.beta,
+        best,
+        inv,
+        singular,
+        loglik_init,
+        score_test,
+        converged,
+        n_iter,
+        infinite,
+        loglik_converged,
     )

@@ -22,6 +22,14 @@ from sklearn.base import BaseEstimator
 from ..data.validation import check_columns, encode_events
 from .coxph import CoxPH
 from .fit_results import forget_fit
+from .sklearn_api import (
+    check_horizon,
+    covariate_frame,
+    fit_sklearn_form,
+    horizon_auc,
+    is_outcome_like,
+    refuse_column_options,
+)
 
 __all__ = ["CauseSpecificCox"]
 
@@ -29,18 +37,29 @@ __all__ = ["CauseSpecificCox"]
 class CauseSpecificCox(BaseEstimator):
     """One cause-specific Cox model per cause, and their combined absolute risks.
 
-    Parameters are those of ``CoxPH`` and apply to every cause's model.
+    Parameters are those of ``CoxPH`` and apply to every cause's model, plus
+    ``horizon`` and ``cause`` for scikit-learn's form: ``predict`` gives the
+    absolute risk of ``cause`` (default: the first fitted cause) by ``horizon``
+    and ``score`` its time-dependent AUC there.
     Fitted: ``models_`` (cause -> fitted CoxPH), ``causes_``, and ``summary``
     (the coefficient tables stacked, indexed by cause and covariate).
     """
 
     def __init__(
-        self, ties: str = "efron", conf_level: float = 0.95, tol: float = 1e-9, max_iter: int = 20
+        self,
+        ties: str = "efron",
+        conf_level: float = 0.95,
+        tol: float = 1e-9,
+        max_iter: int = 20,
+        horizon: float | None = None,
+        cause: object = None,
     ):
         self.ties = ties
         self.conf_level = conf_level
         self.tol = tol
         self.max_iter = max_iter
+        self.horizon = horizon
+        self.cause = cause
 
     def fit(
         self,
@@ -55,8 +74,17 @@ class CauseSpecificCox(BaseEstimator):
         """Fit ``CoxPH(cause=k)`` for every cause k (or those in ``causes``).
 
         ``cox_options`` (``strata``, ``entry_col``, ``weights_col``, ...) are passed
-        to every ``CoxPH.fit``.
+        to every ``CoxPH.fit``. scikit-learn's form: ``fit(X, y)``.
         """
+        if is_outcome_like(duration_col):
+            refuse_column_options(
+                event_col=None if event_col == "status" else event_col,
+                formula=formula,
+                **cox_options,
+            )
+            return fit_sklearn_form(
+                self, df, duration_col, censor_value=censor_value, causes=causes
+            )
         forget_fit(self)
         check_columns(df, {"event_col": [event_col]})
         coding = encode_events(df[event_col], event_col, cause=True, censor_value=censor_value)
@@ -76,6 +104,7 @@ class CauseSpecificCox(BaseEstimator):
                 **cox_options,
             )
         self.causes_ = chosen
+        self.censor_value_ = censor_value
         self.all_causes_ = list(coding.labels)
         if causes is not None and set(chosen) != set(coding.labels):
             # absolute risks need every competing cause's hazard
@@ -153,3 +182,16 @@ class CauseSpecificCox(BaseEstimator):
             values = np.where(idx[:, None] >= 0, F[np.maximum(idx, 0)], 0.0)
             out[cause] = pd.DataFrame(values, index=pd.Index(times, name="time"), columns=df.index)
         return out
+
+    def predict(self, X) -> np.ndarray:
+        """scikit-learn's prediction: the absolute risk of ``cause`` by ``horizon``."""
+        horizon = check_horizon(self)
+        frame = covariate_frame(self, X)
+        return self.predict_cumulative_incidence(frame, [horizon], cause=self.cause).to_numpy()[0]
+
+    def score(self, X, y) -> float:
+        """Time-dependent AUC of ``predict(X)`` at ``horizon`` for ``cause`` (IPCW,
+        competing events as controls; ``survkit.metrics.time_dependent_auc``)."""
+        risk = self.predict(X)
+        cause = self.causes_[0] if self.cause is None else self.cause
+        return horizon_auc(y, risk, self.horizon, cause, self.censor_value_)

@@ -13,8 +13,15 @@ from ..engine.newton import chol_inverse, newton
 from ..engine.risk_set import RiskSetProblem
 from ..engine.score_residuals import score_residuals
 from .baseline import BaselineHazard
-from .fit_results import forget_fit, store_estimates
+from .fit_results import check_iteration_params, forget_fit, store_estimates
 from .residuals import residuals_of
+from .sklearn_api import (
+    covariate_frame,
+    fit_sklearn_form,
+    harrell_c,
+    is_outcome_like,
+    refuse_column_options,
+)
 from .summary_table import TestResult, coefficient_table, format_summary
 
 __all__ = ["CoxPH"]
@@ -86,7 +93,22 @@ class CoxPH(BaseEstimator):
         ``coxph(robust=TRUE)``; ``cluster_col`` sums dfbeta residuals within
         clusters first (R's ``cluster()``). Rows with missing values are
         refused, never dropped.
+
+        scikit-learn's form ``fit(X, y)``: every column of X is a covariate and
+        ``y`` comes from ``survkit.outcome`` (see ``sklearn_api``).
         """
+        if is_outcome_like(duration_col):
+            refuse_column_options(
+                event_col=None if event_col == "status" else event_col,
+                formula=formula,
+                entry_col=entry_col,
+                strata=strata,
+                weights_col=weights_col,
+                cluster_col=cluster_col,
+                offset_col=offset_col,
+                robust=robust,
+            )
+            return fit_sklearn_form(self, df, duration_col, cause=cause, censor_value=censor_value)
         self._check_params()
         forget_fit(self)
         data = read_survival_data(
@@ -104,6 +126,7 @@ class CoxPH(BaseEstimator):
             sort_rows=True,
         )
         self._fit_data(data, robust=robust or cluster_col is not None)
+        self.censor_value_ = censor_value
         return self
 
     def _fit_data(self, data: SurvivalData, robust: bool) -> None:
@@ -152,6 +175,7 @@ class CoxPH(BaseEstimator):
         self.n_events_ = int(data.status.sum())
         self.means_ = pd.Series(problem.center, index=self.params_.index, name="mean")
         self.strata_labels_ = data.strata_labels
+        self._row_index = data.index  # residuals are labelled like the caller's rows
         self.score_test_ = TestResult.chi2(result.score_test, df_model)
         self.robust_score_test_ = (
             None if robust_score is None else TestResult.chi2(robust_score, df_model)
@@ -181,10 +205,7 @@ class CoxPH(BaseEstimator):
             raise ValueError(f"ties={self.ties!r} is not supported; use 'efron' or 'breslow'.")
         if not 0 < self.conf_level < 1:
             raise ValueError(f"conf_level={self.conf_level!r} must be between 0 and 1.")
-        if not self.tol > 0:
-            raise ValueError(f"tol={self.tol!r} must be > 0.")
-        if int(self.max_iter) != self.max_iter or self.max_iter < 0:
-            raise ValueError(f"max_iter={self.max_iter!r} must be a non-negative integer.")
+        check_iteration_params(self.tol, self.max_iter)
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "params_"):
@@ -276,6 +297,16 @@ class CoxPH(BaseEstimator):
         handled as in the fit (Efron increments for an Efron fit).
         """
         return np.exp(-self.predict_cumulative_hazard(df, times))
+
+    def predict(self, X) -> np.ndarray:
+        """scikit-learn's risk score: the linear predictor x'b (higher = earlier event)."""
+        self._check_fitted()
+        return self.predict_log_partial_hazard(covariate_frame(self, X)).to_numpy()
+
+    def score(self, X, y) -> float:
+        """Harrell's C of ``predict(X)`` against ``y`` (other causes censored for a
+        cause-specific model), as R's ``concordance``."""
+        return harrell_c(y, self.predict(X), cause=self.cause_, censor_value=self.censor_value_)
 
     # --------------------------------------------------------- residuals
     def residuals(self, kind: str = "martingale", weighted: bool | None = None):

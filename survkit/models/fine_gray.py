@@ -27,7 +27,15 @@ from ..engine.score_residuals import score_residuals
 from .baseline import BaselineHazard
 from .fine_gray_variance import censoring_term, competing_score_term
 from .fine_gray_weights import FineGrayExtension, censoring_weights
-from .fit_results import forget_fit, store_estimates
+from .fit_results import check_iteration_params, forget_fit, store_estimates
+from .sklearn_api import (
+    check_horizon,
+    covariate_frame,
+    fit_sklearn_form,
+    horizon_auc,
+    is_outcome_like,
+    refuse_column_options,
+)
 from .summary_table import coefficient_table, format_summary
 
 __all__ = ["FineGray"]
@@ -45,6 +53,9 @@ class FineGray(BaseEstimator):
         pseudo-likelihood is at most ``tol``.
     max_iter : int
         Maximum Newton-Raphson iterations.
+    horizon : float or None
+        The time by which ``predict`` gives the absolute risk and ``score`` the
+        time-dependent AUC (scikit-learn's form); unused by the fit itself.
 
     Fitted attributes: ``params_``, ``standard_errors_`` (the Fine-Gray sandwich,
     as crr's), ``variance_``, ``naive_variance_`` (inverse information, crr's
@@ -56,10 +67,17 @@ class FineGray(BaseEstimator):
     ``n_observations_``, ``n_events_``, ``n_competing_``.
     """
 
-    def __init__(self, conf_level: float = 0.95, tol: float = 1e-10, max_iter: int = 30):
+    def __init__(
+        self,
+        conf_level: float = 0.95,
+        tol: float = 1e-10,
+        max_iter: int = 30,
+        horizon: float | None = None,
+    ):
         self.conf_level = conf_level
         self.tol = tol
         self.max_iter = max_iter
+        self.horizon = horizon
 
     def fit(
         self,
@@ -77,9 +95,20 @@ class FineGray(BaseEstimator):
         but ``cause`` is a competing event. ``cengroup_col`` estimates the
         censoring distribution separately within its groups (crr's
         ``cengroup``). Ties are handled as crr does (Breslow).
+
+        scikit-learn's form ``fit(X, y, cause=...)``: every column of X is a
+        covariate and ``y`` comes from ``survkit.outcome``.
         """
+        if is_outcome_like(duration_col):
+            refuse_column_options(
+                event_col=None if event_col == "status" else event_col,
+                formula=formula,
+                cengroup_col=cengroup_col,
+            )
+            return fit_sklearn_form(self, df, duration_col, cause=cause, censor_value=censor_value)
         if not 0 < self.conf_level < 1:
             raise ValueError(f"conf_level={self.conf_level!r} must be between 0 and 1.")
+        check_iteration_params(self.tol, self.max_iter)
         forget_fit(self)
         if cengroup_col is not None:
             check_columns(df, {"cengroup_col": [cengroup_col]})
@@ -181,3 +210,15 @@ class FineGray(BaseEstimator):
         H0 = self.baseline_.at(times, np.zeros(len(df), dtype=np.int64))
         cif = -np.expm1(-H0 * np.exp(lp)[None, :])
         return pd.DataFrame(cif, index=pd.Index(times, name="time"), columns=df.index)
+
+    def predict(self, X) -> np.ndarray:
+        """scikit-learn's prediction: the absolute risk of the cause by ``horizon``."""
+        horizon = check_horizon(self)
+        frame = covariate_frame(self, X)
+        return self.predict_cumulative_incidence(frame, [horizon]).to_numpy()[0]
+
+    def score(self, X, y) -> float:
+        """Time-dependent AUC of ``predict(X)`` for the cause at ``horizon`` (IPCW,
+        competing events as controls; ``survkit.metrics.time_dependent_auc``)."""
+        risk = self.predict(X)
+        return horizon_auc(y, risk, self.horizon, self.cause_, self.censor_value_)

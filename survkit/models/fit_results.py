@@ -13,7 +13,20 @@ import pandas as pd
 from ..engine.newton import NewtonResult, chol_inverse
 from .summary_table import TestResult
 
-__all__ = ["forget_fit", "store_estimates"]
+__all__ = ["check_iteration_params", "forget_fit", "store_estimates"]
+
+
+def check_iteration_params(tol: object, max_iter: object) -> None:
+    """Newton's settings, the same rule for every estimator: tol > 0, max_iter >= 0."""
+    if isinstance(tol, bool) or not isinstance(tol, (int, float, np.number)) or not tol > 0:
+        raise ValueError(f"tol={tol!r} must be a number > 0, e.g. 1e-9.")
+    if (
+        isinstance(max_iter, bool)
+        or not isinstance(max_iter, (int, float, np.number))
+        or int(max_iter) != max_iter
+        or max_iter < 0
+    ):
+        raise ValueError(f"max_iter={max_iter!r} must be a non-negative integer, e.g. 20.")
 
 
 def forget_fit(model) -> None:

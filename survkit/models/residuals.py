@@ -6,9 +6,11 @@ ties. Every type is O(n p) after one engine pass at the fitted coefficients
 (see ``risk_set_moments``): no risk set is ever materialised.
 
 Row order: per-row types come back in the row order of the DataFrame the model
-was fitted on (index = position 0..n-1, as survkit never drops rows); the
-Schoenfeld types have one row per event in R's order (stratum, event time,
-data row), with those three as the index.
+was fitted on, labelled with that DataFrame's index (as predictions are), so
+``df["r"] = model.residuals()`` aligns even on a filtered or re-indexed frame;
+the Schoenfeld types have one row per event in R's order (stratum, event time,
+data row), with those three as the index and "row" holding the event row's
+label in the fitted DataFrame.
 
 Weights follow R's defaults: martingale, deviance, score and Schoenfeld
 residuals are unweighted (the weights still enter the risk sets), dfbeta and
@@ -59,7 +61,7 @@ def residuals_of(model, kind: str = "martingale", weighted: bool | None = None):
     efron = model.ties == "efron"
     names = list(model.params_.index)
     n = problem.stop.shape[0]
-    rows = pd.RangeIndex(n, name="row")
+    rows = fitted_row_labels(model, n)
     # position k of the sorted arrays is the caller's row problem.order[k]
     back = np.empty(n, dtype=np.int64)
     back[problem.order] = np.arange(n)
@@ -101,9 +103,24 @@ def residuals_of(model, kind: str = "martingale", weighted: bool | None = None):
     return pd.DataFrame(resid, index=index, columns=names)
 
 
+def fitted_row_labels(model, n: int) -> pd.Index:
+    """The fitted DataFrame's index (positions 0..n-1, named "row", when unknown)."""
+    labels = getattr(model, "_row_index", None)
+    if labels is None or len(labels) != n:
+        return pd.RangeIndex(n, name="row")
+    return labels
+
+
 def event_index(model, stratum_codes, time, row) -> pd.MultiIndex:
-    """(stratum label,) event time, data row: the index of per-event results."""
-    arrays = [np.asarray(time, dtype=float), np.asarray(row, dtype=np.int64)]
+    """(stratum label,) event time, data row label: the index of per-event results.
+
+    ``row`` are positions in the fitted DataFrame; the index holds their labels.
+    """
+    positions = np.asarray(row, dtype=np.int64)
+    arrays = [
+        np.asarray(time, dtype=float),
+        fitted_row_labels(model, len(model._problem.order))[positions],
+    ]
     names = ["time", "row"]
     if model.strata_cols_:
         labels = np.asarray(model.strata_labels_, dtype=object)[stratum_codes]

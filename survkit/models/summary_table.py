@@ -36,18 +36,22 @@ def coefficient_table(
     z_crit = stats.norm.ppf((1 + conf_level) / 2)
     se = standard_errors.to_numpy()
     coef = params.to_numpy()
-    with np.errstate(divide="ignore", invalid="ignore"):
+    # a coefficient per unit of a tiny unit is large; its exp overflowing to inf
+    # is the right answer, not a numerical accident
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         z = coef / se
     label = f"{conf_level:g}"
+    with np.errstate(over="ignore"):
+        hr, lower, upper = np.exp(coef), np.exp(coef - z_crit * se), np.exp(coef + z_crit * se)
     return pd.DataFrame(
         {
             "coef": coef,
-            "exp(coef)": np.exp(coef),
+            "exp(coef)": hr,
             "se(coef)": se,
             "z": z,
             "p": 2 * stats.norm.sf(np.abs(z)),
-            f"lower {label}": np.exp(coef - z_crit * se),
-            f"upper {label}": np.exp(coef + z_crit * se),
+            f"lower {label}": lower,
+            f"upper {label}": upper,
         },
         index=pd.Index(params.index, name="covariate"),
     )

@@ -6,8 +6,11 @@ distinct times (Gray 1988, rho = 0 weights by default). Its covariance is
 cmprsk's (``crstm``): influence terms for the cause-c events and for the
 competing events, each involving the running matrix C(u) and its final value
 C(inf). Expanding the products lets one forward pass accumulate everything,
-so the test is O(n G^2) (G groups) per cause after the sort; strata add
-stratum-wise scores and covariances, as ``cuminc(strata=)`` does.
+so the test is O(m G^3) per cause after the sort (m distinct event times,
+G groups): linear in n for a fixed number of groups. A grouping column with
+hundreds of levels is almost always a continuous column passed by mistake (at
+n = 4000 it ran for hours), so more than ``max_groups`` levels are refused.
+Strata add stratum-wise scores and covariances, as ``cuminc(strata=)`` does.
 """
 
 from __future__ import annotations
@@ -21,7 +24,9 @@ from scipy import stats
 
 from ..data.competing_data import read_competing_data
 
-__all__ = ["gray_test"]
+__all__ = ["MAX_GROUPS", "gray_test"]
+
+MAX_GROUPS = 50
 
 
 @njit(cache=True)
@@ -153,13 +158,16 @@ def gray_test(
     censor_value: object = 0,
     strata_col: str | None = None,
     rho: float = 0.0,
+    max_groups: int = MAX_GROUPS,
 ) -> pd.DataFrame:
     """Gray's test that the cumulative incidence of each cause is equal across groups.
 
     Returns a DataFrame indexed by cause with columns ``statistic``, ``df``,
     ``p_value`` (chi-square on G - 1 df), matching ``cmprsk::cuminc(...)$Tests``.
     ``strata_col`` gives a stratified test; ``rho`` is Gray's weight exponent
-    (0, the default, is the log-rank-type test cuminc uses).
+    (0, the default, is the log-rank-type test cuminc uses). More than
+    ``max_groups`` groups (50) are refused: the cost grows as G^3 and a column
+    with that many levels is usually continuous; cut it into groups first.
     """
     if group_col is None:
         raise ValueError("gray_test needs group_col: the column whose groups are compared.")
@@ -173,6 +181,13 @@ def gray_test(
         group_within_stratum=False,
     )
     G = len(data.group_labels)
+    if G > max_groups:
+        raise ValueError(
+            f"group column {group_col!r} has {G} distinct values; gray_test compares at most "
+            f"max_groups={max_groups} groups (its cost grows as the cube of the number of "
+            "groups). Is it a continuous column? Cut it into a few groups first, e.g. "
+            f"pandas.qcut(df[{group_col!r}], 4), or raise max_groups."
+        )
     if G < 2:
         raise ValueError(
             f"group column {group_col!r} has a single level ({data.group_labels[0]!r}); "

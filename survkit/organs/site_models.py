@@ -153,8 +153,14 @@ def fit_sites(
 
 def _any_code(df: pd.DataFrame, event_col: str, censor_value: object) -> object:
     """A code other than the censoring code, so ``encode_events`` lists every label."""
+    if censor_value is not None and pd.api.types.is_scalar(censor_value) and pd.isna(censor_value):
+        raise ValueError(
+            f"censor_value={censor_value!r} is a missing value; pass the code that marks "
+            "censoring (e.g. 0 or 'censored')."
+        )
     for v in pd.unique(df[event_col]):
-        if v != censor_value:
+        # missing codes are refused by encode_events, with a count
+        if not pd.isna(v) and v != censor_value:
             return v
     raise ValueError(
         f"event column {event_col!r} holds only the censoring code {censor_value!r}; "

@@ -262,16 +262,7 @@ def _causes(df, event_col, causes, censor_value) -> list:
 
 def _design_terms(design) -> dict[str, list[str]]:
     """{formula term: design columns}; a list of columns is one term per column."""
-    spec = getattr(design, "model_spec", None)
-    if spec is None:
-        return {c: [c] for c in design.names}
-    colnames = list(spec.column_names)
-    out = {}
-    for term, idx in spec.term_indices.items():
-        members = [colnames[i] for i in idx if colnames[i] in design.names]
-        if members:
-            out[str(term)] = members
-    return out
+    return {term: list(cols) for term, cols in design.terms.items()}
 
 
 def _free(df: pd.DataFrame, base: str) -> str:

@@ -16,6 +16,7 @@ Both are data transformations in front of the one Cox engine, as in R:
 
 from __future__ import annotations
 
+import keyword
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -383,7 +384,21 @@ def _time_function(transform) -> Callable[[np.ndarray], np.ndarray]:
 
 
 def _quote(name: str) -> str:
-    return name if name.isidentifier() else f"`{name}`"
+    """``name`` as a formula term that formulaic reads as a name, never as code.
+
+    Identifiers stand as they are; other names go in backticks (which formulaic
+    treats as one variable name); a name that a backtick could break out of is
+    refused, since it would be appended to the user's formula string.
+    """
+    if name.isidentifier() and not keyword.iskeyword(name):
+        return name
+    if "`" in name or "\n" in name:
+        raise ValueError(
+            f"column name {name!r} contains a backtick or a line break, so it cannot be "
+            "added to the formula string safely; rename the column, or pass formula as a "
+            "list of column names."
+        )
+    return f"`{name}`"
 
 
 def _extend_formula(formula, names: list[str]):
@@ -401,8 +416,10 @@ def _formula_variables(formula) -> set[str]:
     if isinstance(formula, str):
         from formulaic import Formula
 
+        from ..data.design import required_columns
+
         rhs = formula.split("~", 1)[1] if "~" in formula else formula
-        return {str(v) for v in Formula(rhs).required_variables}
+        return set(required_columns(Formula(rhs), rhs))
     return set(formula)
 
 

@@ -12,6 +12,7 @@ import pandas as pd
 
 from .analysis import ReportSpec, build_report
 from .content import Report
+from .horizons import unit_word
 from .render import write_atomically
 
 __all__ = [
@@ -35,6 +36,7 @@ def report_for_scenario(
     command: str = "",
     group_col: str | None = "er_positive",
     progress: Callable[[str], None] | None = None,
+    horizons: tuple | None = None,
 ) -> Report:
     from synthetic import load_scenario, simulate_cohort
 
@@ -58,8 +60,23 @@ def report_for_scenario(
         command=command,
         group_col=group_col,
         cohort=cohort,
+        horizons=horizons,
+        seed=seed,
     )
     return build_report(spec, progress)
+
+
+def _check_labels(labels: dict, codes: list, event_col: str) -> dict:
+    unknown = [k for k in labels if k not in codes]
+    if unknown:
+        raise ValueError(
+            f"labels name code(s) {unknown} that do not occur in column {event_col!r} "
+            f"(codes present: {codes}); use --label CODE=NAME with a code from the data."
+        )
+    names = [str(v) for v in labels.values()]
+    if len(set(names)) != len(names) or any(not n.strip() for n in names):
+        raise ValueError(f"labels {labels} must be distinct, non-empty names.")
+    return dict(labels)
 
 
 def report_for_data(
@@ -72,33 +89,71 @@ def report_for_data(
     group_col: str | None = None,
     source: str = "a data file",
     command: str = "",
-    horizons: tuple = (2.0, 5.0, 10.0),
+    horizons: tuple | None = None,
     time_unit: str = "years",
     progress: Callable[[str], None] | None = None,
+    labels: dict | None = None,
+    reference: dict | None = None,
+    organ_data: bool = False,
+    seed: int = DEFAULT_SEED,
 ) -> Report:
-    from ..data.validation import encode_events
+    """The report on a data file.
 
+    ``terms``: column names or ``C(column)``. ``competing``: the codes that are
+    not events of interest (None: none named, which the report points out).
+    ``horizons``: None chooses them from the follow-up. ``labels``: code ->
+    name. ``reference``: column -> reference level. ``organ_data``: the events
+    of interest are relapse sites (organ wording).
+    """
+    from ..data.validation import check_columns, encode_events
+
+    check_columns(df, {"duration_col": [duration_col], "event_col": [event_col]})
+    dup = df.index.duplicated()
+    if dup.any():
+        raise ValueError(
+            f"df has {int(dup.sum())} duplicated index label(s) (e.g. {df.index[dup][0]!s}); "
+            "the report refers to patients by index label. Give each row its own label, "
+            "e.g. df.reset_index(drop=True)."
+        )
+    if censor_value not in set(df[event_col]):
+        codes = sorted(map(str, pd.unique(df[event_col])))
+        raise ValueError(
+            f"censoring code {censor_value!r} does not occur in column {event_col!r} "
+            f"(codes present: {codes}); give the code of censored rows (--censor-value)."
+        )
     coding = encode_events(df[event_col], event_col, cause=True, censor_value=censor_value)
+    codes = list(coding.labels)
+    roles_stated = competing is not None
     competing = list(competing or [])
-    unknown = [c for c in competing if c not in coding.labels]
+    unknown = [c for c in competing if c not in codes]
     if unknown:
         raise ValueError(
             f"competing event code(s) {unknown} do not occur in column {event_col!r} "
-            f"(codes present: {list(coding.labels)})."
+            f"(codes present: {codes})."
         )
-    organs = [c for c in coding.labels if c not in competing]
+    organs = [c for c in codes if c not in competing]
+    if not organs:
+        raise ValueError(
+            f"every event code {codes} was named competing; at least one must be an event "
+            "of interest."
+        )
     spec = ReportSpec(
         df=df,
         duration_col=duration_col,
         event_col=event_col,
-        terms=terms,
+        terms=list(terms),
         organs=organs,
         competing=competing,
         censor_value=censor_value,
         source=source,
         command=command,
         group_col=group_col,
-        horizons=horizons,
-        time_unit=time_unit,
+        horizons=None if horizons is None else tuple(horizons),
+        time_unit=unit_word(time_unit),
+        labels=_check_labels(dict(labels or {}), [*codes, censor_value], event_col),
+        roles_stated=roles_stated,
+        reference=dict(reference or {}),
+        organ_data=organ_data,
+        seed=seed,
     )
     return build_report(spec, progress)

@@ -13,6 +13,7 @@ class Table:
     frame: pd.DataFrame
     caption: str
     digits: int = 3
+    csv: pd.DataFrame | None = None  # what tables/<name>.csv holds, when not ``frame``
 
 
 @dataclass

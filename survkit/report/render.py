@@ -1,8 +1,9 @@
 """Write a report: self-contained HTML (figures embedded), Markdown, PNGs and CSVs.
 
 Everything is written into a temporary folder beside the destination and
-moved into place at the end, so an interrupted run never leaves a half
-report in the output folder.
+moved into place at the end (``destination.write_folder``), so an interrupted
+run never leaves a half report, and nothing but the report's own files is
+touched.
 """
 
 from __future__ import annotations
@@ -12,14 +13,14 @@ import html
 import io
 import json
 import os
-import shutil
-import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .content import Report
+from .destination import write_folder
 
 _CSS = """
 body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:1100px;margin:2em auto;
@@ -40,6 +41,8 @@ def _fmt(value: object, digits: int) -> str:
     if isinstance(value, (float, np.floating)):
         if np.isnan(value):
             return ""
+        if np.isfinite(value) and value == round(value) and (value == 0 or 1 <= abs(value) < 1e6):
+            return f"{value:.0f}"  # counts, degrees of freedom, times: no spurious decimals
         if value != 0 and (abs(value) < 10 ** (-digits) or abs(value) >= 1e6):
             return f"{value:.{digits}g}" if abs(value) >= 1e6 else f"{value:.2e}"
         return f"{value:.{digits}f}"
@@ -100,7 +103,9 @@ def render(report: Report, folder: Path) -> None:
             )
             md += [f"- {b}" for b in section.bullets] + [""]
         for table in section.tables:
-            table.frame.to_csv(folder / "tables" / f"{table.name}.csv")
+            (table.frame if table.csv is None else table.csv).to_csv(
+                folder / "tables" / f"{table.name}.csv"
+            )
             shown = _formatted(table.frame, table.digits)
             body = shown.to_html(index=False, escape=True, border=0)
             cut = body.index(">") + 1  # after the opening <table ...> tag
@@ -129,25 +134,16 @@ def render(report: Report, folder: Path) -> None:
     (folder / "report.md").write_text("\n".join(md), encoding="utf-8")
 
 
-def write_atomically(report: Report, out_dir: str | os.PathLike) -> Path:
-    """Render into a temporary folder beside ``out_dir``, then move it into place.
+def write_atomically(
+    report: Report,
+    out_dir: str | os.PathLike,
+    inputs: Iterable[str | os.PathLike] = (),
+    force: bool = False,
+) -> Path:
+    """Render into a temporary folder beside ``out_dir``, then move the files into place.
 
-    An existing ``out_dir`` is replaced only after the new report is complete.
+    Only the report's own files are ever written or removed; see
+    ``survkit.report.destination`` for the rules (``inputs``: the data files
+    the report read, whose folders it refuses to write into).
     """
-    out = Path(out_dir).resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        render(report, tmp)
-        if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
-            old.rmdir()
-            os.replace(out, old)
-            os.replace(tmp, out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out
+    return write_folder(lambda folder: render(report, folder), out_dir, inputs, force)

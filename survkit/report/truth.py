@@ -36,9 +36,16 @@ def _constant_effects(spec, fits) -> pd.DataFrame:
     )
     merged["z"] = (merged["coef"] - merged["true_log_hr"]) / merged["se"]
     merged["site"] = merged["site"].astype(str)
+    merged["contrast"] = [_contrast(spec, c) for c in merged["covariate"]]
     return merged.set_index(["site", "covariate"])[
-        ["true_log_hr", "coef", "se", "log_lower", "log_upper", "z", "covered"]
+        ["contrast", "true_log_hr", "coef", "se", "log_lower", "log_upper", "z", "covered"]
     ]
+
+
+def _contrast(spec, column: str) -> str:
+    """The contrast a model column's coefficient compares (names its reference level)."""
+    cov = spec.design.of_column(column)
+    return cov.contrast if cov is not None else column
 
 
 def _piecewise_effects(spec) -> pd.DataFrame:
@@ -49,14 +56,14 @@ def _piecewise_effects(spec) -> pd.DataFrame:
         if site not in spec.organs:
             continue
         cuts = sorted(group["start"][group["start"] > 0])
-        others = [t for t in spec.terms if t != cov]
+        others = [c for c in spec.columns if c != cov]
         eff = time_varying_effect(
-            spec.df,
+            spec.data,
             cov,
             cuts,
             spec.duration_col,
             spec.event_col,
-            formula=" + ".join(others),
+            formula=others,
             cause=site,
             censor_value=spec.censor_value,
         )

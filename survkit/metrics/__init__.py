@@ -1,0 +1,32 @@
+"""How well do predictions predict? Discrimination, accuracy and calibration.
+
+Concordance (Harrell, Uno, Wolbers), time-dependent AUC, Brier score and IPA,
+calibration, and their cross-validated versions; for a single event and for
+competing risks, with Kaplan-Meier censoring weights, as
+``riskRegression::Score``. Layer 3: imports data, engine, models and
+nonparametric.
+"""
+
+from .auc import time_dependent_auc
+from .brier import brier_score, integrated_brier_score
+from .calibration import CalibrationResult, calibration
+from .concordance import concordance_index, concordance_index_ipcw
+from .cross_validation import CrossValidationResult, cross_validate, predict_risk
+from .summary import PredictionPerformance, prediction_performance
+from .wolbers import competing_risks_concordance
+
+__all__ = [
+    "CalibrationResult",
+    "CrossValidationResult",
+    "PredictionPerformance",
+    "brier_score",
+    "calibration",
+    "competing_risks_concordance",
+    "concordance_index",
+    "concordance_index_ipcw",
+    "cross_validate",
+    "integrated_brier_score",
+    "predict_risk",
+    "prediction_performance",
+    "time_dependent_auc",
+]

@@ -1,0 +1,153 @@
+"""Calibration of predicted absolute risks at a horizon: observed against predicted.
+
+Risk groups (``riskRegression::plotCalibration(method = "quantile",
+cens.method = "local")``): subjects are cut at the quantiles of the predicted
+risk (R's ``quantile`` type 7 and ``cut(include.lowest = TRUE)``); per group the
+mean prediction is set against the Kaplan-Meier / Aalen-Johansen risk observed
+in that group.
+
+Smoothed curve, slope and intercept (survkit's choices, not copied from an R
+function): subjects whose status at the horizon is known -- an event of
+interest or a competing event by t, or event-free at t -- are weighted by
+their inverse probability of censoring (1/G(T_i-) or 1/G(t); censored before t:
+0), so weighted averages of the case indicator are unbiased for the risk. The
+curve is a Gaussian-kernel (Nadaraya-Watson) average of the weighted case
+indicator over the predicted risk; the calibration intercept and slope come
+from the weighted logistic regression logit P(case) = a + b logit(risk), so a
+well calibrated model has a = 0 and b = 1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..engine.ipcw import CensoringKM
+from .inputs import EventData, read_inputs, read_risk, read_times
+from .null_model import marginal_risk
+
+__all__ = ["CalibrationResult", "calibration"]
+
+
+@dataclass(frozen=True)
+class CalibrationResult:
+    """``groups``: group, n, predicted (mean), observed (KM/AJ); ``curve``: predicted,
+    observed (smoothed); ``intercept``, ``slope`` (weighted logistic recalibration),
+    ``observed_expected`` (marginal observed risk / mean prediction); ``time``, ``cause``."""
+
+    groups: pd.DataFrame
+    curve: pd.DataFrame
+    intercept: float
+    slope: float
+    observed_expected: float
+    time: float
+    cause: object
+
+
+def calibration(
+    y,
+    risk,
+    time: float,
+    cause: object = None,
+    censor_value: object = 0,
+    n_groups: int = 10,
+    bandwidth: float | None = None,
+    n_points: int = 50,
+) -> CalibrationResult:
+    """Calibration of ``risk`` (predicted absolute risk of ``cause`` by ``time``).
+
+    ``bandwidth`` of the smoothed curve on the risk scale (default: Silverman's
+    rule, 0.9 min(sd, IQR/1.34) n^(-1/5), computed on the predictions).
+    """
+    out = read_inputs(y, cause, censor_value)
+    t = read_times([time], out, "time")
+    p = read_risk(risk, out.n, t)[:, 0]
+    if np.any((p < 0) | (p > 1)):
+        raise ValueError(
+            f"risk has {int(((p < 0) | (p > 1)).sum())} value(s) outside [0, 1]; calibration "
+            "compares predicted absolute risks (probabilities)."
+        )
+    if int(n_groups) != n_groups or n_groups < 1:
+        raise ValueError(f"n_groups={n_groups!r} must be a positive integer.")
+    h = float(t[0])
+    groups = _risk_groups(out, p, h, int(n_groups))
+    case, weight = _known_status_weights(out, h)
+    curve = _smoothed_curve(p, case, weight, bandwidth, n_points)
+    intercept, slope = _logistic_recalibration(p, case, weight)
+    observed = float(marginal_risk(out, t)[0])
+    return CalibrationResult(
+        groups, curve, intercept, slope, observed / float(p.mean()), h, out.cause_label
+    )
+
+
+def _risk_groups(out: EventData, p: np.ndarray, h: float, q: int) -> pd.DataFrame:
+    breaks = np.unique(np.quantile(p, np.linspace(0, 1, q + 1)))
+    group = np.clip(np.searchsorted(breaks, p, side="left"), 1, max(breaks.size - 1, 1)) - 1
+    rows = []
+    for g in range(int(group.max()) + 1):
+        sel = group == g
+        if not sel.any():
+            continue
+        sub = EventData(out.time[sel], out.cause_index[sel], out.cause, out.labels, out.cause_label)
+        lo, hi = breaks[g], breaks[min(g + 1, breaks.size - 1)]
+        rows.append(
+            (
+                g + 1,
+                lo,
+                hi,
+                int(sel.sum()),
+                float(p[sel].mean()),
+                float(marginal_risk(sub, np.array([h]))[0]),
+            )
+        )
+    cols = ["group", "lower", "upper", "n", "predicted", "observed"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _known_status_weights(out: EventData, h: float) -> tuple[np.ndarray, np.ndarray]:
+    km = CensoringKM.fit(out.time, out.censored)
+    early = out.time <= h
+    observed = early & ~out.censored
+    weight = np.zeros(out.n)
+    weight[observed] = 1.0 / km.own_at(strict=True)[observed]
+    weight[~early] = 1.0 / float(km.at(np.array([h]))[0])
+    case = (early & (out.cause_index == out.cause)).astype(float)
+    return case, weight
+
+
+def _smoothed_curve(p, case, weight, bandwidth, n_points) -> pd.DataFrame:
+    if bandwidth is None:
+        sd = p.std(ddof=1) if p.size > 1 else 0.0
+        iqr = np.subtract(*np.quantile(p, [0.75, 0.25])) / 1.34
+        spread = min(sd, iqr) if iqr > 0 else sd
+        bandwidth = 0.9 * spread * p.size ** (-0.2) if spread > 0 else 0.01
+    if not bandwidth > 0:
+        raise ValueError(f"bandwidth={bandwidth!r} must be > 0.")
+    grid = np.linspace(*np.quantile(p, [0.01, 0.99]), n_points)
+    observed = np.empty(n_points)
+    # chunks of the grid keep the kernel matrix small: O(n) memory per chunk
+    for lo in range(0, n_points, 8):
+        g = grid[lo : lo + 8]
+        k = np.exp(-0.5 * ((g[:, None] - p[None, :]) / bandwidth) ** 2) * weight[None, :]
+        observed[lo : lo + 8] = (k @ case) / k.sum(axis=1)
+    return pd.DataFrame({"predicted": grid, "observed": observed})
+
+
+def _logistic_recalibration(p, case, weight, max_iter: int = 50) -> tuple[float, float]:
+    """Weighted logistic regression of the case indicator on logit(risk), by Newton."""
+    keep = weight > 0
+    pc = np.clip(p[keep], 1e-12, 1 - 1e-12)
+    X = np.column_stack([np.ones(pc.size), np.log(pc / (1 - pc))])
+    yv, w = case[keep], weight[keep]
+    beta = np.zeros(2)
+    for _ in range(max_iter):
+        mu = 1.0 / (1.0 + np.exp(-(X @ beta)))
+        grad = X.T @ (w * (yv - mu))
+        info = (X * (w * mu * (1 - mu))[:, None]).T @ X
+        step = np.linalg.solve(info, grad)
+        beta += step
+        if np.max(np.abs(step)) < 1e-10:
+            break
+    return float(beta[0]), float(beta[1])
