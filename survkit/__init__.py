@@ -1,6 +1,6 @@
 """survkit: Cox and competing-risks models for site-specific metastatic relapse."""
 
-from . import metrics
+from . import metrics, multistate
 from ._version import __version__
 from .data.episodes import split_episodes
 from .data.outcome import outcome
@@ -48,6 +48,7 @@ __all__ = [
     "kaplan_meier",
     "logrank_test",
     "metrics",
+    "multistate",
     "nelson_aalen",
     "outcome",
     "plot_calibration",

@@ -30,6 +30,7 @@ LAYERS = {
     "diagnostics": 3,
     "metrics": 3,
     "organs": 4,
+    "multistate": 4,
     "plots": 5,
     "report": 6,
     "simstudy": 6,

@@ -12,6 +12,7 @@ from .calibration import plot_calibration
 from .coef_path import plot_coefficient_path
 from .forest import plot_forest
 from .incidence import plot_cumulative_incidence
+from .multistate import plot_state_occupation, plot_transition_diagram
 from .schoenfeld import plot_schoenfeld
 from .survival import plot_survival
 
@@ -23,5 +24,7 @@ __all__ = [
     "plot_cumulative_incidence",
     "plot_forest",
     "plot_schoenfeld",
+    "plot_state_occupation",
     "plot_survival",
+    "plot_transition_diagram",
 ]
