@@ -40,7 +40,7 @@ class ConcordanceCounts:
 
 
 @njit(cache=True)
-def _fenwick_add(tree, pos, value):
+def fenwick_add(tree, pos, value):
     k = pos + 1
     n = tree.shape[0] - 1
     while k <= n:
@@ -49,7 +49,7 @@ def _fenwick_add(tree, pos, value):
 
 
 @njit(cache=True)
-def _fenwick_prefix(tree, pos):
+def fenwick_prefix(tree, pos):
     """Sum of entries with rank < pos."""
     total = 0.0
     k = pos
@@ -83,7 +83,7 @@ def _count_pairs(
             # rows censored at t are still at risk at t: comparable with its deaths
             for i in range(g0, g1):
                 if not dead[i]:
-                    _fenwick_add(tree, rank[i], w[i])
+                    fenwick_add(tree, rank[i], w[i])
                     at_rank[rank[i]] += w[i]
                     total += w[i]
                     in_tree[i] = 1
@@ -93,7 +93,7 @@ def _count_pairs(
                     if start[i] < t:
                         break
                     if in_tree[i]:
-                        _fenwick_add(tree, rank[i], -w[i])
+                        fenwick_add(tree, rank[i], -w[i])
                         at_rank[rank[i]] -= w[i]
                         total -= w[i]
                         in_tree[i] = 2
@@ -104,7 +104,7 @@ def _count_pairs(
             dsq = 0.0
             for i in range(g0, g1):
                 if dead[i]:
-                    below = _fenwick_prefix(tree, rank[i])
+                    below = fenwick_prefix(tree, rank[i])
                     same = at_rank[rank[i]]
                     conc += w[i] * below
                     tied_x += w[i] * same
@@ -122,14 +122,14 @@ def _count_pairs(
                     death_at_rank[rank[i]] = 0.0
             for i in range(g0, g1):
                 if dead[i] and in_tree[i] == 0:
-                    _fenwick_add(tree, rank[i], w[i])
+                    fenwick_add(tree, rank[i], w[i])
                     at_rank[rank[i]] += w[i]
                     total += w[i]
                     in_tree[i] = 1
         # empty the tree before the next stratum
         for i in range(strat_rptr[s], strat_rptr[s + 1]):
             if in_tree[i] == 1:
-                _fenwick_add(tree, rank[i], -w[i])
+                fenwick_add(tree, rank[i], -w[i])
                 at_rank[rank[i]] -= w[i]
     return conc, disc, tied_x, tied_y - tied_xy, tied_xy
 

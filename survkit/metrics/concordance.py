@@ -22,6 +22,7 @@ import numpy as np
 from numba import njit
 from scipy.stats import norm
 
+from ..engine.concordance import fenwick_add, fenwick_prefix
 from ..engine.ipcw import CensoringKM
 from .inputs import read_inputs
 
@@ -38,24 +39,6 @@ class ConcordanceResult:
     concordant: float
     discordant: float
     tied_risk: float
-
-
-@njit(cache=True)
-def _add(tree, pos, value):
-    k = pos + 1
-    while k < tree.shape[0]:
-        tree[k] += value
-        k += k & (-k)
-
-
-@njit(cache=True)
-def _below(tree, pos):
-    total = 0.0
-    k = pos
-    while k > 0:
-        total += tree[k]
-        k -= k & (-k)
-    return total
 
 
 @njit(cache=True)
@@ -81,13 +64,13 @@ def _pair_counts(order, time, event, rank, n_ranks, w, pair_w):
         for p in range(lo, hi):
             i = order[p]
             if not event[i]:
-                _add(tree, rank[i], w[i])
+                fenwick_add(tree, rank[i], w[i])
                 at[rank[i]] += w[i]
                 total += w[i]
         for p in range(lo, hi):
             i = order[p]
             if event[i]:
-                below = _below(tree, rank[i])
+                below = fenwick_prefix(tree, rank[i])
                 same = at[rank[i]]
                 conc[i] += pair_w[i] * w[i] * below
                 tied[i] += pair_w[i] * w[i] * same
@@ -95,7 +78,7 @@ def _pair_counts(order, time, event, rank, n_ranks, w, pair_w):
         for p in range(lo, hi):
             i = order[p]
             if event[i]:
-                _add(tree, rank[i], w[i])
+                fenwick_add(tree, rank[i], w[i])
                 at[rank[i]] += w[i]
                 total += w[i]
         hi = lo
@@ -113,13 +96,13 @@ def _pair_counts(order, time, event, rank, n_ranks, w, pair_w):
                 for p in range(lo, hi):
                     i = order[p]
                     if event[i]:
-                        _add(tree, rank[i], pair_w[i] * w[i])
+                        fenwick_add(tree, rank[i], pair_w[i] * w[i])
                         at[rank[i]] += pair_w[i] * w[i]
                         total += pair_w[i] * w[i]
             for p in range(lo, hi):
                 k = order[p]
                 if (stage == 0) == bool(event[k]):
-                    below = _below(tree, rank[k])
+                    below = fenwick_prefix(tree, rank[k])
                     same = at[rank[k]]
                     conc[k] += w[k] * (total - below - same)
                     tied[k] += w[k] * same

@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
+from ..engine.concordance import fenwick_add, fenwick_prefix
 from ..engine.ipcw import CensoringKM
-from .concordance import _add, _below
 from .inputs import read_inputs, read_risk, read_times
 
 __all__ = ["competing_risks_concordance"]
@@ -43,18 +43,18 @@ def _wolbers_sums(order, time, kind, rank, n_ranks, w_b):
         for p in range(lo, hi):
             i = order[p]
             if kind[i] == 0:
-                _add(tree, rank[i], 1.0)
+                fenwick_add(tree, rank[i], 1.0)
                 at[rank[i]] += 1.0
                 total += 1.0
         for p in range(lo, hi):
             i = order[p]
             if kind[i] == 1:
-                a_num[i] = _below(tree, rank[i]) + at[rank[i]] / 2
+                a_num[i] = fenwick_prefix(tree, rank[i]) + at[rank[i]] / 2
                 a_den[i] = total
         for p in range(lo, hi):
             i = order[p]
             if kind[i] != 0:
-                _add(tree, rank[i], 1.0)
+                fenwick_add(tree, rank[i], 1.0)
                 at[rank[i]] += 1.0
                 total += 1.0
         hi = lo
@@ -69,13 +69,13 @@ def _wolbers_sums(order, time, kind, rank, n_ranks, w_b):
         for p in range(lo, hi):
             j = order[p]
             if kind[j] == 2:
-                _add(tree, rank[j], w_b[j])
+                fenwick_add(tree, rank[j], w_b[j])
                 at[rank[j]] += w_b[j]
                 total += w_b[j]
         for p in range(lo, hi):
             i = order[p]
             if kind[i] == 1:
-                b_num[i] = _below(tree, rank[i]) + at[rank[i]] / 2
+                b_num[i] = fenwick_prefix(tree, rank[i]) + at[rank[i]] / 2
                 b_den[i] = total
         lo = hi
     return a_num, a_den, b_num, b_den
