@@ -62,9 +62,9 @@ def _horizons(text: str | None):
 @click.option(
     "--formula",
     default=None,
-    help='Covariates (with --data): columns or C(column), joined by +, e.g. "age + C(subtype)". '
-    "A formula is code that "
-    "formulaic evaluates (as Python inside {...}): pass only formulas you wrote yourself.",
+    help="Covariates (with --data): column names or C(column), joined by +, e.g. "
+    '"age + C(subtype)"; `backticks` quote a name with spaces. The report reads these '
+    "names itself and evaluates nothing; derived covariates (log(x), ...) go in the data.",
 )
 @click.option(
     "--censor-value",
