@@ -13,11 +13,13 @@ Modules: ``definition`` (the study, TOML loader, fingerprint), ``estimands``
 (truth), ``methods`` (the method registry and failure handling), ``runner``
 (seeds, chunks, resumable execution), ``executors`` (serial, joblib, Dask),
 ``store`` (estimates.parquet), ``performance`` (rsimsum's formulas),
-``plots`` (coverage dot plot, zip plot).
+``plots`` (coverage dot plot, zip plot), ``multistate_methods`` (multi-state
+studies: ``MultiStateStudy``, ``run_multistate_study``).
 """
 
 from .definition import DataGeneratingMechanism, EstimandSpec, StudyDefinition, load_study
 from .methods import METHODS
+from .multistate_methods import MultiStateStudy, run_multistate_study
 from .performance import (
     failure_summary,
     nominal_coverage_interval,
@@ -33,6 +35,7 @@ __all__ = [
     "DataGeneratingMechanism",
     "EstimandSpec",
     "EstimateStore",
+    "MultiStateStudy",
     "StudyDefinition",
     "StudyMismatchError",
     "StudyResult",
@@ -43,6 +46,7 @@ __all__ = [
     "performance",
     "performance_measures",
     "replicate_seed",
+    "run_multistate_study",
     "run_study",
     "study_estimands",
     "zip_plot",
