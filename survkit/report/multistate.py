@@ -30,6 +30,7 @@ from ..multistate import (
     transition_matrix,
 )
 from ..multistate.origin import origin_effect
+from ..plots.figures import new_figure
 from ..plots.multistate import plot_state_occupation, plot_transition_diagram
 from .analysis import software_table
 from .content import Figure, Report, Section, Table
@@ -97,7 +98,37 @@ def _transitions_section(data: MultiStateData) -> Section:
     )
 
 
-def _occupation_section(occ_curve, occ_table, times, truth, unit) -> Section:
+def _stacked(occ_curve: pd.DataFrame, unit: str):
+    """The stacked occupation plot, wide enough to read, to the last follow-up time."""
+    fig, axes = new_figure(1, width=6.5, height=3.6)
+    plot_state_occupation(occ_curve, ax=axes[0])
+    axes[0].set_xlim(0, float(occ_curve["time"].max()))
+    axes[0].set_xlabel(f"time ({unit})")
+    return fig
+
+
+def _relapse_states_figure(occ_curve: pd.DataFrame, data: MultiStateData, unit: str):
+    """P(state at t) of the relapse states alone: thin bands in the stacked plot."""
+    tm = data.transitions
+    middle = [s for s in tm.states[1:] if not tm.is_absorbing(s)]
+    fig, axes = new_figure(1, width=6.5, height=3.2)
+    for k, state in enumerate(middle, start=1):
+        rows = occ_curve[occ_curve["state"] == state]
+        axes[0].step(rows["time"], rows["pstate"], where="post", color=f"C{k}", label=state)
+    axes[0].set_xlabel(f"time ({unit})")
+    axes[0].set_ylabel("probability in state")
+    axes[0].set_xlim(0, float(occ_curve["time"].max()))
+    axes[0].set_ylim(bottom=0)
+    axes[0].legend(frameon=False, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    return Figure(
+        "relapse_states",
+        fig,
+        "The relapse states alone (not stacked): probability of being alive with the "
+        "latest relapse in each organ.",
+    )
+
+
+def _occupation_section(occ_curve, occ_table, times, truth, unit, data) -> Section:
     table = occ_table.rename(columns={"pstate": "estimate", "std_err": "SE"})
     paragraphs = [
         "Aalen-Johansen estimate of the probability of being in each state at time t "
@@ -120,14 +151,16 @@ def _occupation_section(occ_curve, occ_table, times, truth, unit) -> Section:
                 "occupation",
                 table.set_index(["time", "state"]),
                 f"P(state at t) at {', '.join(format_time(t) for t in times)} {unit}",
+                digits=4,
             )
         ],
         figures=[
             Figure(
                 "state_occupation",
-                plot_state_occupation(occ_curve),
+                _stacked(occ_curve, unit),
                 "State occupation, stacked: the bands add up to 1 at every time.",
-            )
+            ),
+            _relapse_states_figure(occ_curve, data, unit),
         ],
     )
 
@@ -340,7 +373,7 @@ def report_for_multistate(
         _guarded(
             "State occupation over time",
             lambda: _occupation_section(
-                state_occupation(data), tables["occupation"], times, true_occ, time_unit
+                state_occupation(data), tables["occupation"], times, true_occ, time_unit, data
             ),
             checks,
         )
