@@ -135,3 +135,14 @@ def test_user_data_needs_covariates_as_a_list(tmp_path):
     assert titles[:2] == TITLES[:2] and "truth_consistent" not in report.checks
     out = write_atomically(report, tmp_path / "r")
     assert (out / "report.html").exists()
+
+
+def test_origin_effects_sit_beside_the_scenario_truth(written):
+    liver = _table(written, "origin_liver").set_index("origin")
+    # bone -> liver at 0.12 per year, lung -> liver at 0.06, same effects: log HR log(1/2)
+    assert liver.loc["lung", "true log HR"] == pytest.approx(-0.6931471805599453, rel=1e-12)
+    assert bool(liver.loc["lung", "within 4 SE"])
+    death = _table(written, "origin_death").set_index("origin")
+    # brain -> death lacks the er_positive effect of the other origins: no single truth
+    assert pd.isna(death.loc["brain", "true log HR"])
+    assert "not proportional" in death.loc["brain", "note"]

@@ -234,9 +234,10 @@ def _hazard_ratio_section(
     micro = table[table.index.get_level_values("covariate").isin(shown)]
     paragraphs = [
         "Transition-specific Cox models (one stratum per transition, Breslow ties, robust "
-        "standard errors clustered on the patient, as R's multi-state coxph), time since "
-        f"diagnosis. Each transition is adjusted for {', '.join(adjusted)}; the table shows the "
-        "microenvironment covariates, tables/hazard_ratios.csv has every coefficient.",
+        "standard errors clustered on the patient, as R's multi-state coxph) on the time scale "
+        f"time since diagnosis. Each transition is adjusted for {', '.join(adjusted)}; the "
+        "table shows the microenvironment covariates, tables/hazard_ratios.csv has every "
+        "coefficient.",
     ]
     if consistent is not None:
         n_checked = int(table["within 4 SE"].notna().sum())
@@ -261,7 +262,29 @@ def _hazard_ratio_section(
     return section, consistent
 
 
-def _origin_section(data, tests, covariates) -> Section:
+def _true_origin_log_hr(cohort, target, origin, reference) -> tuple[float, str]:
+    """The true log HR of entering ``target`` from ``origin`` versus ``reference``: a single
+    number only when the two transition hazards are proportional (same baseline shape,
+    same covariate effects, clock forward), as the origin model assumes."""
+    if cohort is None:
+        return float("nan"), ""
+    by_pair = {(t.origin, t.target): t for t in cohort.scenario.transitions}
+    a, b = by_pair.get((origin, target)), by_pair.get((reference, target))
+    if a is None or b is None:
+        return float("nan"), "not in the scenario"
+    base_a, base_b = a.model.baseline, b.model.baseline
+    same_shape = (
+        type(base_a) is type(base_b)
+        and hasattr(base_a, "rate")
+        and getattr(base_a, "growth", None) == getattr(base_b, "growth", None)
+    )
+    same_effects = set(a.model.effects) == set(b.model.effects)
+    if not (same_shape and same_effects and a.clock == b.clock == "forward"):
+        return float("nan"), "no single true HR (the hazards by origin are not proportional)"
+    return float(np.log(base_a.rate / base_b.rate)), ""
+
+
+def _origin_section(data, tests, covariates, cohort=None) -> Section:
     bullets, tables = [], []
     for row in tests.itertuples(index=False):
         table, _ = origin_effect(
@@ -283,10 +306,21 @@ def _origin_section(data, tests, covariates) -> Section:
             f"{row.statistic:.2f} on {row.df} df, p = {row.p_value:.2g}: {verdict} "
             "(at the 5% level)."
         )
+        shown = table.assign(HR=hr)
+        if cohort is not None:
+            true = [
+                _true_origin_log_hr(cohort, row.target, o, row.reference) for o in shown["origin"]
+            ]
+            shown["true log HR"] = [v for v, _ in true]
+            shown["within 4 SE"] = [
+                abs(b - v) <= _WITHIN_SE * se if np.isfinite(v) else np.nan
+                for b, se, (v, _) in zip(shown["coef"], shown["se"], true, strict=True)
+            ]
+            shown["note"] = [why for _, why in true]
         tables.append(
             Table(
                 f"origin_{row.target}",
-                table.assign(HR=hr).set_index("origin"),
+                shown.set_index("origin"),
                 f"Entering {row.target}: log HR by origin versus {row.reference}",
             )
         )
@@ -301,7 +335,13 @@ def _origin_section(data, tests, covariates) -> Section:
             "For every state entered from two or more relapse states, a Cox model of the "
             "transitions into it with a shared baseline (time since diagnosis), shared covariate "
             "effects and one hazard ratio per origin state; robust Wald test that all origins "
-            "have the same hazard.",
+            "have the same hazard."
+            + (
+                " The scenario's true log HR by origin stands beside each estimate where its "
+                "hazards by origin are proportional (else there is no single true value)."
+                if cohort is not None
+                else ""
+            ),
         ],
         bullets=bullets,
         tables=[
@@ -397,7 +437,7 @@ def report_for_multistate(
     sections.append(
         _guarded(
             "Does the first organ change what comes next?",
-            lambda: _origin_section(data, tables["origin_tests"], columns),
+            lambda: _origin_section(data, tables["origin_tests"], columns, cohort),
             checks,
         )
     )
