@@ -35,6 +35,7 @@ from ..plots.multistate import plot_state_occupation, plot_transition_diagram
 from .analysis import software_table
 from .content import Figure, Report, Section, Table
 from .horizons import check_horizons, choose_horizons, format_time
+from .multistate_checks import no_events_level, true_log_hr, true_origin_log_hr
 from .spec import Z95
 
 __all__ = ["DEFAULT_MULTISTATE_SCENARIO", "report_for_multistate"]
@@ -165,46 +166,6 @@ def _occupation_section(occ_curve, occ_table, times, truth, unit, data) -> Secti
     )
 
 
-def _true_log_hr(truth: pd.DataFrame | None, term: dict, row) -> tuple[float, str]:
-    """The true log HR of a summary row, or (NaN, why not)."""
-    if truth is None:
-        return float("nan"), ""
-    rows = truth[
-        (truth["from"] == row["from"])
-        & (truth["to"] == row["to"])
-        & (truth["covariate"] == term[row["covariate"]])
-    ]
-    if len(rows) == 1:
-        return float(rows["log_hr"].iloc[0]), ""
-    if len(rows) > 1:
-        pieces = "; ".join(
-            f"{r.log_hr:g} on [{r.start:g}, {r.end:g})" for r in rows.itertuples(index=False)
-        )
-        return float("nan"), f"changes over time: {pieces}"
-    return float("nan"), "not in the truth table"
-
-
-def _no_events_level(data: MultiStateData, summary: pd.DataFrame) -> list[str]:
-    """Why a coefficient cannot be estimated ('' if it can): a 0/1 covariate
-    whose events in that transition all have the same value (the likelihood
-    is monotone, the estimate is infinite)."""
-    h = data.histories
-    why = []
-    for a, b, c in zip(summary["from"], summary["to"], summary["covariate"], strict=True):
-        col = h[c]
-        if not set(pd.unique(col)) <= {0, 1}:
-            why.append("")
-            continue
-        events = col[(h["from"] == a) & (h["to"] == b) & (h["status"] == 1)]
-        ones = int(events.sum())
-        if ones == 0 or ones == len(events):
-            value = 0 if ones == 0 else 1
-            why.append(f"not estimable: no event in this transition with {c} = {value}")
-        else:
-            why.append("")
-    return why
-
-
 def _hazard_ratio_section(
     data, summary, shown, adjusted, truth, term
 ) -> tuple[Section, bool | None]:
@@ -213,10 +174,10 @@ def _hazard_ratio_section(
     table.insert(3, "log HR", summary["coef"])
     table.insert(4, "SE", summary["se"])
     consistent = None
-    blocked = _no_events_level(data, summary)
+    blocked = no_events_level(data, summary)
     for col in ["log HR", "SE", "HR", "lower", "upper", "p"]:
         table[col] = table[col].where([not b for b in blocked], np.nan)
-    values = [_true_log_hr(truth, term, r) for _, r in summary.iterrows()]
+    values = [true_log_hr(truth, term, r) for _, r in summary.iterrows()]
     if truth is not None:
         table["true log HR"] = [v for v, _ in values]
         table["within 4 SE"] = [
@@ -262,28 +223,6 @@ def _hazard_ratio_section(
     return section, consistent
 
 
-def _true_origin_log_hr(cohort, target, origin, reference) -> tuple[float, str]:
-    """The true log HR of entering ``target`` from ``origin`` versus ``reference``: a single
-    number only when the two transition hazards are proportional (same baseline shape,
-    same covariate effects, clock forward), as the origin model assumes."""
-    if cohort is None:
-        return float("nan"), ""
-    by_pair = {(t.origin, t.target): t for t in cohort.scenario.transitions}
-    a, b = by_pair.get((origin, target)), by_pair.get((reference, target))
-    if a is None or b is None:
-        return float("nan"), "not in the scenario"
-    base_a, base_b = a.model.baseline, b.model.baseline
-    same_shape = (
-        type(base_a) is type(base_b)
-        and hasattr(base_a, "rate")
-        and getattr(base_a, "growth", None) == getattr(base_b, "growth", None)
-    )
-    same_effects = set(a.model.effects) == set(b.model.effects)
-    if not (same_shape and same_effects and a.clock == b.clock == "forward"):
-        return float("nan"), "no single true HR (the hazards by origin are not proportional)"
-    return float(np.log(base_a.rate / base_b.rate)), ""
-
-
 def _origin_section(data, tests, covariates, cohort=None) -> Section:
     bullets, tables = [], []
     for row in tests.itertuples(index=False):
@@ -309,7 +248,7 @@ def _origin_section(data, tests, covariates, cohort=None) -> Section:
         shown = table.assign(HR=hr)
         if cohort is not None:
             true = [
-                _true_origin_log_hr(cohort, row.target, o, row.reference) for o in shown["origin"]
+                true_origin_log_hr(cohort, row.target, o, row.reference) for o in shown["origin"]
             ]
             shown["true log HR"] = [v for v, _ in true]
             shown["within 4 SE"] = [
