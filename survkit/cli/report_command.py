@@ -54,6 +54,12 @@ def _horizons(text: str | None):
     default=None,
     help="Scenario name or TOML path (default: breast_site_dormancy, unless --data is given).",
 )
+@click.option(
+    "--multistate",
+    is_flag=True,
+    help="The multi-state report (after the first relapse) on a multi-state scenario "
+    "(default: breast_site_dormancy_progression).",
+)
 @click.option("--n", "n", type=click.IntRange(min=50), default=None, help="Patients (4000).")
 @click.option("--seed", type=click.IntRange(min=0), default=None, help="Random seed (1).")
 @click.option("--data", "data_path", default=None, help="Analyse a data file instead.")
@@ -123,6 +129,7 @@ def _horizons(text: str | None):
 )
 def report(
     scenario,
+    multistate,
     n,
     seed,
     data_path,
@@ -160,7 +167,23 @@ def report(
         bar.set_postfix_str(step)
         bar.update(1)
 
-    if data_path is not None:
+    if multistate:
+        bar.close()
+        given = {
+            "--label": labels,
+            "--competing": competing,
+            "--reference": references,
+            "--sites": sites,
+            "--group": group_col,
+            "--duration-col": duration_col,
+            "--event-col": event_col,
+            "--formula": formula,
+        }
+        extra = [o for o, v in given.items() if v]
+        if extra:
+            raise click.UsageError(f"{', '.join(extra)}: not with --multistate.")
+        result = _multistate_report(scenario, n, seed, data_path, horizon_values)
+    elif data_path is not None:
         if scenario is not None or n is not None or seed is not None:
             raise click.UsageError("pass either --scenario/--n/--seed or --data, not both.")
         missing = [
@@ -224,6 +247,24 @@ def report(
     click.echo(f"wrote {path / 'report.html'}")
     for line in _headline(result.checks):
         click.echo(line)
+
+
+def _multistate_report(scenario, n, seed, data_path, horizons):
+    from ..report import DEFAULT_MULTISTATE_SCENARIO, report_for_multistate
+
+    if data_path is not None:
+        raise click.UsageError(
+            "--multistate reports on a multi-state scenario; --data is not supported with it "
+            "(build MultiStateData and call survkit.report.report_for_multistate instead)."
+        )
+    check_memory(n or 4000, "report")
+    return report_for_multistate(
+        scenario or DEFAULT_MULTISTATE_SCENARIO,
+        n=n or 4000,
+        seed=1 if seed is None else seed,
+        times=horizons,
+        command=command_line(),
+    )
 
 
 def _headline(checks: dict) -> list[str]:

@@ -95,6 +95,12 @@ def plot_transition_diagram(data: MultiStateData, ax=None):
         ax = axes[0]
     else:
         fig = ax.figure
+    ax.set_xlim(-0.15, 1.15)
+    ax.set_ylim(-0.05, 1.05)
+    # arc3 bends in display units: display units per data unit along y / along x
+    box = ax.get_position()
+    width, height = fig.get_size_inches()
+    squash = (box.height * height / 1.1) / (box.width * width / 1.3)
     for row in counts.itertuples(index=False):
         (x0, y0), (x1, y1) = position[row[1]], position[row[2]]
         # arrows within the middle column bow out to the side, further for longer jumps
@@ -111,9 +117,9 @@ def plot_transition_diagram(data: MultiStateData, ax=None):
                 "connectionstyle": f"arc3,rad={rad}",
             },
         )
-        # the curve passes half way to arc3's control point
-        lx = (x0 + x1) / 2 + rad * (y1 - y0) / 2
-        ly = (y0 + y1) / 2 - rad * (x1 - x0) / 2
+        # the curve passes half way to arc3's control point (offset taken in display units)
+        lx = (x0 + x1) / 2 + rad * (y1 - y0) * squash / 2
+        ly = (y0 + y1) / 2 - rad * (x1 - x0) / squash / 2
         ax.text(
             lx,
             ly,
@@ -133,7 +139,5 @@ def plot_transition_diagram(data: MultiStateData, ax=None):
             fontsize=9,
             bbox={"boxstyle": "round,pad=0.4", "fc": "#e8eef7", "ec": "#4a6fa5"},
         )
-    ax.set_xlim(-0.15, 1.15)
-    ax.set_ylim(-0.05, 1.05)
     ax.set_axis_off()
     return fig

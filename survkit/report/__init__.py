@@ -13,13 +13,16 @@ import pandas as pd
 from .analysis import ReportSpec, build_report
 from .content import Report
 from .horizons import unit_word
+from .multistate import DEFAULT_MULTISTATE_SCENARIO, report_for_multistate
 from .render import write_atomically
 
 __all__ = [
+    "DEFAULT_MULTISTATE_SCENARIO",
     "Report",
     "ReportSpec",
     "build_report",
     "report_for_data",
+    "report_for_multistate",
     "report_for_scenario",
     "write_atomically",
 ]

@@ -66,7 +66,8 @@ def _git_commit() -> str:
     return commit.stdout.strip() + (" + uncommitted changes" if dirty.stdout.strip() else "")
 
 
-def methods_section(spec: ReportSpec) -> Section:
+def software_table() -> Table:
+    """The software versions table of a report's methods section."""
     from .._version import __version__
 
     versions = {"survkit": __version__, "survkit git commit": _git_commit()}
@@ -77,6 +78,10 @@ def methods_section(spec: ReportSpec) -> Section:
         except metadata.PackageNotFoundError:
             versions[name] = "not installed"
     table = pd.DataFrame({"version": versions}).rename_axis("software")
+    return Table("software", table, "Software versions")
+
+
+def methods_section(spec: ReportSpec) -> Section:
     covariates = ", ".join(c.contrast for c in spec.design.covariates)
     return Section(
         "Methods and reproducibility",
@@ -102,7 +107,7 @@ def methods_section(spec: ReportSpec) -> Section:
             f"Command: {spec.command}",
             f"Generated {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}.",
         ],
-        tables=[Table("software", table, "Software versions")],
+        tables=[software_table()],
     )
 
 

@@ -1,0 +1,148 @@
+"""The multi-state report (issue 15): its sections, the truth beside the estimates, and the
+same destination rules as the main report (``survkit report --multistate``)."""
+
+import json
+import os
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from survkit import multistate as ms
+from survkit.cli import main
+from survkit.report import report_for_multistate, write_atomically
+
+TITLES = [
+    "Transitions observed",
+    "State occupation over time",
+    "Per-transition hazard ratios: microenvironment covariates",
+    "Does the first organ change what comes next?",
+    "Methods and reproducibility",
+]
+MICRO = {"bone_tgfb2_score", "lung_net_score", "liver_nk_activity", "brain_astrocyte_reactivity"}
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory):
+    # the CLI's default run: built-in multi-state scenario, n = 4000, seed 1
+    out = tmp_path_factory.mktemp("ms") / "report"
+    result = CliRunner().invoke(main, ["report", "--multistate", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "estimates consistent with the truth: yes" in result.output
+    return out
+
+
+def _table(out, name):
+    return pd.read_csv(out / "tables" / f"{name}.csv")
+
+
+def test_every_section_is_written(written):
+    html = (written / "report.html").read_text(encoding="utf-8")
+    for title in TITLES:
+        assert f"<h2>{title}</h2>" in html
+    assert "could not be estimated" not in html
+    for fig in ["transition_diagram", "state_occupation"]:
+        assert (written / "figures" / f"{fig}.png").stat().st_size > 5000
+    assert "breast_site_dormancy_progression" in html and "n = 4000, seed = 1" in html
+
+
+def test_transitions_table_counts_what_the_simulation_did(written):
+    from synthetic.multistate import simulate_multistate
+
+    cohort = simulate_multistate("breast_site_dormancy_progression", n=4000, seed=1)
+    moved = cohort.events[cohort.events["event"] != "censored"]
+    counts = _table(written, "transitions")
+    assert counts["n"].sum() == len(moved)
+    assert len(counts) == len(cohort.pairs)
+
+
+def test_occupation_estimates_sit_beside_the_truth(written):
+    occ = _table(written, "occupation")
+    assert set(occ["state"]) == {"no_relapse", "bone", "lung", "liver", "brain", "death"}
+    assert occ["true"].notna().all() and (occ["SE"] > 0).all()
+    # each horizon's probabilities add up to 1, estimated and true
+    for _, at in occ.groupby("time"):
+        assert at["estimate"].sum() == pytest.approx(1, abs=1e-9)
+        assert at["true"].sum() == pytest.approx(1, abs=1e-6)
+    assert (occ["(estimate - true) / SE"].abs() < 4).all()
+
+
+def test_hazard_ratios_show_the_microenvironment_and_check_the_truth(written):
+    html = (written / "report.html").read_text(encoding="utf-8")
+    hr = _table(written, "hazard_ratios")  # every coefficient
+    assert {"age", "er_positive", "subtype_her2"} <= set(hr["covariate"])
+    shown = html.split("Hazard ratio per transition")[1].split("</table>")[0]
+    assert "bone_tgfb2_score" in shown and ">age<" not in shown
+    assert len(hr) == 15 * 11  # 15 transitions, 11 model columns
+    # the double agent of the first brain relapse has no single true value: not checked
+    agent = hr[(hr["to"] == "brain") & (hr["from"] == "no_relapse")]
+    agent = agent[agent["covariate"] == "brain_astrocyte_reactivity"].iloc[0]
+    assert "changes over time" in agent["note"] and pd.isna(agent["within 4 SE"])
+    # a level with no event in a transition: no estimate shown, said why
+    blocked = hr[hr["note"].fillna("").str.contains("not estimable")]
+    assert len(blocked) >= 1 and blocked["log HR"].isna().all()
+    checked = hr["within 4 SE"].dropna()
+    assert len(checked) > 140 and checked.astype(bool).all()
+    # the generator's microenvironment effects are found: liver NK protects bone -> liver
+    row = hr[(hr["from"] == "bone") & (hr["to"] == "liver")]
+    row = row[row["covariate"] == "liver_nk_activity"].iloc[0]
+    assert row["true log HR"] == -0.5 and row["upper"] < 1
+
+
+def test_origin_test_in_plain_words(written):
+    html = (written / "report.html").read_text(encoding="utf-8")
+    tests = _table(written, "origin_tests").set_index("target")
+    # the scenario: bone first doubles the later liver hazard against lung first
+    assert tests.loc["liver", "p_value"] < 0.05
+    assert "Entering liver from lung rather than from bone" in html
+    assert "the organ a patient came from changes the hazard" in html
+    checks = json.loads((written / "checks.json").read_text())
+    assert {t["target"] for t in checks["origin_tests"]} == {"liver", "brain", "death"}
+
+
+def test_unsafe_out_is_refused_like_the_main_report(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    run = CliRunner().invoke
+    result = run(main, ["report", "--multistate", "--out", "."])
+    assert result.exit_code != 0 and "current directory" in result.output
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "thesis.docx").write_text("precious")
+    result = run(main, ["report", "--multistate", "--out", str(mine)])
+    assert result.exit_code != 0 and "not a survkit report" in result.output
+    assert os.listdir(mine) == ["thesis.docx"]
+    result = run(main, ["report", "--multistate", "--label", "1=x", "--out", "r"])
+    assert result.exit_code != 0 and "not with --multistate" in result.output
+
+
+def test_user_data_needs_covariates_as_a_list(tmp_path):
+    tm = ms.transition_matrix(["a", "b", "c"], {"a": ["b", "c"], "b": ["c"]})
+    hist = pd.DataFrame(
+        {
+            "id": [1, 2, 2, 3, 4, 4, 5, 6],
+            "tstart": [0, 0, 1, 0, 0, 2, 0, 0],
+            "tstop": [3, 1, 4, 2, 2, 5, 6, 1.5],
+            "from": ["a", "a", "b", "a", "a", "b", "a", "a"],
+            "to": ["c", "b", "c", "censored", "b", "censored", "c", "b"],
+            "x": [0.1, 0.5, 0.5, -0.2, 1.0, 1.0, 0.3, -1.0],
+        }
+    )
+    data = ms.read_histories(hist, tm, id_col="id", censor_value="censored")
+    with pytest.raises(ValueError, match="covariates"):
+        report_for_multistate(data)
+    report = report_for_multistate(data, covariates=["x"], times=(1, 3))
+    titles = [s.title for s in report.sections]
+    assert titles[:2] == TITLES[:2] and "truth_consistent" not in report.checks
+    out = write_atomically(report, tmp_path / "r")
+    assert (out / "report.html").exists()
+
+
+def test_origin_effects_sit_beside_the_scenario_truth(written):
+    liver = _table(written, "origin_liver").set_index("origin")
+    # bone -> liver at 0.12 per year, lung -> liver at 0.06, same effects: log HR log(1/2)
+    assert liver.loc["lung", "true log HR"] == pytest.approx(-0.6931471805599453, rel=1e-12)
+    assert bool(liver.loc["lung", "within 4 SE"])
+    death = _table(written, "origin_death").set_index("origin")
+    # brain -> death lacks the er_positive effect of the other origins: no single truth
+    assert pd.isna(death.loc["brain", "true log HR"])
+    assert "not proportional" in death.loc["brain", "note"]
