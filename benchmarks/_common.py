@@ -55,3 +55,16 @@ def _fmt(v: object) -> str:
     if isinstance(v, float):
         return f"{v:.3g}" if abs(v) < 1000 else f"{v:.0f}"
     return str(v)
+
+
+def parse_r_timings(text: str) -> dict:
+    """R benchmark output, one ``name seconds value value ...`` line per measurement,
+    as {name: (seconds, values)}."""
+    import numpy as np
+
+    out = {}
+    for line in text.strip().splitlines():
+        parts = line.split()
+        if parts:
+            out[parts[0]] = (float(parts[1]), np.array([float(v) for v in parts[2:]]))
+    return out

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _common import have_r, median_time, print_table, run_r
+from _common import have_r, median_time, parse_r_timings, print_table, run_r
 
 from survkit import FineGray, aalen_johansen
 
@@ -66,14 +66,10 @@ cat("cuminc", median(tt), "\\n")
 {crr_part}
 """
     try:
-        lines = run_r(script).strip().splitlines()
+        text = run_r(script)
     finally:
         os.unlink(path)
-    out = {}
-    for line in lines:
-        parts = line.split()
-        out[parts[0]] = (float(parts[1]), np.array([float(v) for v in parts[2:]]))
-    return out
+    return parse_r_timings(text)
 
 
 def main() -> None:
