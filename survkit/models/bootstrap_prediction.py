@@ -22,8 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 from sklearn.base import clone
+
+from ..engine.confidence import incidence_limits
 
 __all__ = ["BootstrapPrediction", "bootstrap_prediction"]
 
@@ -139,7 +140,7 @@ def fine_gray_incidence_ci(
     n, T = boot.estimate.shape
     lower, upper = boot.lower, boot.upper
     if interval == "log-log":
-        lower, upper = _log_log_limits(boot.estimate, boot.std_err, conf_level)
+        lower, upper = incidence_limits(boot.estimate, boot.std_err, conf_level, "log-log")
     out = pd.DataFrame(
         {
             "row": np.repeat(np.asarray(newdata.index), T),
@@ -157,12 +158,3 @@ def fine_gray_incidence_ci(
         n_failed=boot.n_failed,
     )
     return out
-
-
-def _log_log_limits(F, se, conf_level):
-    z = stats.norm.ppf((1 + conf_level) / 2)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        theta = z * se / (F * np.log(F))
-        lower, upper = F ** np.exp(-theta), F ** np.exp(theta)
-    inside = (F > 0) & (F < 1)
-    return np.where(inside, lower, F), np.where(inside, upper, F)

@@ -31,8 +31,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from ..engine.confidence import incidence_limits
 from .risk_profile_influence import influence_variance, training_influence
 from .survival_prediction import SurvivalBasis
 
@@ -169,7 +169,7 @@ def risk_profile_with_se(
     for k in causes:
         F, var = results[k]
         se = np.sqrt(np.maximum(var, 0.0))
-        lower, upper = _limits(F, se, conf_level, conf_type)
+        lower, upper = incidence_limits(F, se, conf_level, conf_type)
         out[k] = pd.DataFrame(
             {
                 "row": np.repeat(np.asarray(row_labels), T),
@@ -181,20 +181,3 @@ def risk_profile_with_se(
             }
         )
     return out
-
-
-def _limits(F, se, conf_level, conf_type):
-    """Pointwise limits kept inside [0, 1]; "log-log" is on log(-log F) as Aalen-Johansen's."""
-    z = stats.norm.ppf((1 + conf_level) / 2)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        if conf_type == "plain":
-            lower, upper = F - z * se, F + z * se
-        elif conf_type == "log":
-            lower, upper = F * np.exp(-z * se / F), F * np.exp(z * se / F)
-        else:
-            theta = z * se / (F * np.log(F))
-            lower, upper = F ** np.exp(-theta), F ** np.exp(theta)
-    inside = (F > 0) & (F < 1)
-    lower = np.where(inside, lower, F)
-    upper = np.where(inside, upper, F)
-    return np.clip(lower, 0.0, 1.0), np.clip(upper, 0.0, 1.0)

@@ -19,9 +19,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from numba import njit
-from scipy import stats
 
 from ..data.competing_data import read_competing_data
+from ..engine.confidence import incidence_limits
 
 __all__ = ["aalen_johansen"]
 
@@ -114,20 +114,7 @@ def _aj_scan(time, cause_index, group, n_causes):
 def confidence_limits(
     cif: np.ndarray, variance: np.ndarray, conf_level: float, conf_type: str
 ) -> tuple[np.ndarray, np.ndarray]:
-    z = stats.norm.ppf((1 + conf_level) / 2)
-    se = np.sqrt(np.maximum(variance, 0.0))
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        if conf_type == "plain":
-            lower, upper = cif - z * se, cif + z * se
-        elif conf_type == "log":
-            lower, upper = cif * np.exp(-z * se / cif), cif * np.exp(z * se / cif)
-        else:
-            theta = z * se / (cif * np.log(cif))
-            lower, upper = cif ** np.exp(-theta), cif ** np.exp(theta)
-    inside = (cif > 0) & (cif < 1)
-    lower = np.where(inside, lower, cif)
-    upper = np.where(inside, upper, cif)
-    return np.clip(lower, 0.0, 1.0), np.clip(upper, 0.0, 1.0)
+    return incidence_limits(cif, np.sqrt(np.maximum(variance, 0.0)), conf_level, conf_type)
 
 
 def aalen_johansen(
