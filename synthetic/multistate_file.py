@@ -25,7 +25,6 @@ Every error is a ValueError naming the file, the key and a fix.
 from __future__ import annotations
 
 import math
-import tomllib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -33,6 +32,7 @@ from pathlib import Path
 from synthetic.distributions import GompertzBaseline
 from synthetic.scenario import CauseModel, Effect, Scenario
 from synthetic.scenario_file import load_scenario
+from synthetic.toml_checker import read_toml, resolve_named_file
 
 NO_RELAPSE = "no_relapse"
 DEATH = "death"
@@ -94,21 +94,9 @@ def multistate_directory() -> Path:
 
 def load_multistate_scenario(name_or_path: str | Path) -> MultiStateScenario:
     """Load a built-in multi-state scenario by name, or a TOML file by path."""
-    path = Path(name_or_path)
-    if path.suffix != ".toml" and not path.exists():
-        path = multistate_directory() / f"{name_or_path}.toml"
-        if not path.exists():
-            available = sorted(p.stem for p in multistate_directory().glob("*.toml"))
-            raise ValueError(
-                f"multi-state scenario {str(name_or_path)!r} is neither built in nor a file; "
-                f"use one of {available} or a path to a .toml file"
-            )
+    path = resolve_named_file(name_or_path, multistate_directory(), "multi-state scenario")
+    raw = read_toml(path)
     source = str(path)
-    try:
-        with open(path, "rb") as handle:
-            raw = tomllib.load(handle)
-    except tomllib.TOMLDecodeError as error:
-        raise ValueError(f"{source}: not valid TOML ({error}); fix the syntax") from None
     return parse_multistate(raw, source=source, name=path.stem)
 
 

@@ -46,7 +46,6 @@ from __future__ import annotations
 
 import copy
 import itertools
-import tomllib
 from importlib import resources
 from pathlib import Path
 
@@ -55,7 +54,7 @@ import numpy as np
 from synthetic.covariate_file import parse_covariates
 from synthetic.scenario import CauseModel, Censoring, Effect, Scenario
 from synthetic.site_file import parse_death, parse_site
-from synthetic.toml_checker import Checker
+from synthetic.toml_checker import Checker, read_toml, resolve_named_file
 
 DEFAULT_SCENARIO = "breast_site_dormancy"
 
@@ -74,23 +73,9 @@ def list_scenarios() -> dict[str, str]:
 
 def load_scenario(name_or_path: str | Path) -> Scenario:
     """Load a built-in scenario by name, or any scenario TOML file by path."""
-    path = Path(name_or_path)
-    if path.suffix != ".toml" and not path.exists():
-        path = scenario_directory() / f"{name_or_path}.toml"
-        if not path.exists():
-            available = sorted(p.stem for p in scenario_directory().glob("*.toml"))
-            raise ValueError(
-                f"scenario {str(name_or_path)!r} is neither a built-in scenario nor a file; "
-                f"use one of {available} or a path to a .toml file"
-            )
+    path = resolve_named_file(name_or_path, scenario_directory(), "scenario")
+    raw = read_toml(path)
     source = str(path)
-    try:
-        with open(path, "rb") as handle:
-            raw = tomllib.load(handle)
-    except FileNotFoundError:
-        raise ValueError(f"{source}: file not found; check the path") from None
-    except tomllib.TOMLDecodeError as error:
-        raise ValueError(f"{source}: not valid TOML ({error}); fix the syntax") from None
     return parse_scenario(raw, source=source, name=path.stem)
 
 

@@ -38,11 +38,10 @@ Nothing in the file is evaluated: every value is checked as a number or a name.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from synthetic.toml_checker import Checker
+from synthetic.toml_checker import Checker, read_toml
 
 KINDS = ("cumulative_incidence", "median_years", "yearly_hazard")
 _TIME_KEYS = {
@@ -115,13 +114,7 @@ def read_targets(path: str | Path) -> TargetsFile:
     path = Path(path)
     source = str(path)
     check = Checker(source)
-    try:
-        with open(path, "rb") as handle:
-            raw = tomllib.load(handle)
-    except FileNotFoundError:
-        raise ValueError(f"{source}: file not found; check the path") from None
-    except tomllib.TOMLDecodeError as error:
-        raise ValueError(f"{source}: not valid TOML ({error}); fix the syntax") from None
+    raw = read_toml(path)
     check.known_keys(raw, {"scenario", "seed", "reference_patients", "tolerance", "targets"}, "")
     scenario = check.string(raw, "scenario", "")
     relative = path.parent / scenario

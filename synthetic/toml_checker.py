@@ -4,6 +4,8 @@ that names the file, the key, the problem and a fix."""
 from __future__ import annotations
 
 import math
+import tomllib
+from pathlib import Path
 
 
 class Checker:
@@ -62,3 +64,29 @@ class Checker:
                 "give a non-empty string",
             )
         return value
+
+
+def read_toml(path: Path) -> dict:
+    """A TOML file as a mapping; a missing file or bad syntax is a ValueError naming it."""
+    source = str(path)
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ValueError(f"{source}: file not found; check the path") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ValueError(f"{source}: not valid TOML ({error}); fix the syntax") from None
+
+
+def resolve_named_file(name_or_path: str | Path, directory: Path, what: str) -> Path:
+    """A built-in file of ``directory`` by name, or a path to a .toml file."""
+    path = Path(name_or_path)
+    if path.suffix != ".toml" and not path.exists():
+        path = directory / f"{name_or_path}.toml"
+        if not path.exists():
+            available = sorted(p.stem for p in directory.glob("*.toml"))
+            raise ValueError(
+                f"{what} {str(name_or_path)!r} is neither a built-in {what} nor a file; "
+                f"use one of {available} or a path to a .toml file"
+            )
+    return path
