@@ -124,6 +124,16 @@ class CauseSpecificCox(BaseEstimator):
         self._check_fitted()
         return pd.concat({c: m.summary for c, m in self.models_.items()}, names=["cause"])
 
+    def _event_grid(self, until: float) -> np.ndarray:
+        """Times <= ``until`` at which some cause's baseline hazard (any stratum) jumps."""
+        jumps = []
+        for model in self.models_.values():
+            table = model.baseline_cumulative_hazard_
+            moved = (np.diff(table.to_numpy(), axis=0, prepend=0.0) > 0).any(axis=1)
+            jumps.append(table.index.to_numpy()[moved])
+        grid = np.unique(np.concatenate(jumps))
+        return grid[grid <= until]
+
     def _hazard_increments(self, df: pd.DataFrame, grid: np.ndarray) -> dict:
         """Per cause, (len(grid), n) increments of H_k(t | x) at the grid times."""
         out = {}
@@ -187,12 +197,15 @@ class CauseSpecificCox(BaseEstimator):
         # every cause's model has the same data, hence the same follow-up
         codes = first.baseline_.strata_codes_for(df, first.strata_cols_)
         first.baseline_.check_times(times, codes)
-        # the event grid: every time any cause's baseline jumps, up to max(times)
-        table = first.baseline_cumulative_hazard_
-        grid = table.index.to_numpy()
-        grid = grid[grid <= times.max()]
-        if grid.size == 0:
-            grid = table.index.to_numpy()[:1]
+        # the event grid: every time any cause's baseline jumps, up to max(times);
+        # between those times no cause's hazard moves, so censoring-only times
+        # (most of the distinct times) would add rows of zeros and cost only time
+        grid = self._event_grid(times.max())
+        idx = np.searchsorted(grid, times, side="right") - 1
+        if grid.size == 0:  # every requested time precedes the first event
+            zeros = np.zeros((times.size, len(df)))
+            index = pd.Index(times, name="time")
+            return {c: pd.DataFrame(zeros, index=index, columns=df.index) for c in self.models_}
         dH = self._hazard_increments(df, grid)
         total = sum(dH.values())
         if product_limit:
@@ -200,7 +213,6 @@ class CauseSpecificCox(BaseEstimator):
         else:
             surv_before = np.exp(-np.cumsum(total, axis=0))
         surv_before = np.vstack([np.ones((1, total.shape[1])), surv_before[:-1]])
-        idx = np.searchsorted(grid, times, side="right") - 1
         out = {}
         for cause, inc in dH.items():
             F = np.cumsum(surv_before * inc, axis=0)
