@@ -79,17 +79,6 @@ def test_reference_levels_are_stated_and_chosen_one_way():
         code_covariates(df, ["log(num)"])
 
 
-def test_fast_absolute_risks_equal_the_model_prediction():
-    df = _cohort()
-    csc = CauseSpecificCox().fit(df, "time", "event", formula=["x", "z"], causes=[1, 2])
-    rows = df.iloc[[0, 5, 17]]
-    times = [0.5, 2.0, 5.0]
-    ours = absolute_risks(csc, rows, times, chunk=2)
-    ref = csc.predict_risk_profile(rows, times)
-    for cause in (1, 2):
-        np.testing.assert_allclose(ours[cause], ref[cause].to_numpy(), rtol=1e-10, atol=1e-14)
-
-
 def test_risk_profile_intervals_are_the_models_standard_error_limits():
     # the report's limits are predict_risk_profile(se=True)'s, reshaped to (times, rows)
     df = _cohort()

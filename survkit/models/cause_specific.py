@@ -20,6 +20,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 
 from ..data.validation import check_columns, encode_events
+from .absolute_risk import aalen_johansen_risks
 from .coxph import CoxPH
 from .fit_results import forget_fit
 from .risk_profile_variance import risk_profile_with_se
@@ -134,12 +135,16 @@ class CauseSpecificCox(BaseEstimator):
         grid = np.unique(np.concatenate(jumps))
         return grid[grid <= until]
 
-    def _hazard_increments(self, df: pd.DataFrame, grid: np.ndarray) -> dict:
-        """Per cause, (len(grid), n) increments of H_k(t | x) at the grid times."""
-        out = {}
-        for cause, model in self.models_.items():
-            H = model.predict_cumulative_hazard(df, grid).to_numpy()
-            out[cause] = np.diff(H, axis=0, prepend=0.0)
+    def _baseline_increments(self, grid: np.ndarray, codes: np.ndarray) -> np.ndarray:
+        """(strata, grid, causes): each stratum's baseline hazard increments at the grid
+        times; strata with no row in ``codes`` stay zero (never used, and their
+        follow-up may end before the grid does)."""
+        models = list(self.models_.values())
+        out = np.zeros((len(models[0].baseline_.labels), grid.size, len(models)))
+        for s in np.unique(codes):
+            one = np.array([s])
+            for k, model in enumerate(models):
+                out[s, :, k] = np.diff(model.baseline_.at(grid, one)[:, 0], prepend=0.0)
         return out
 
     def predict_cumulative_incidence(
@@ -206,19 +211,16 @@ class CauseSpecificCox(BaseEstimator):
             zeros = np.zeros((times.size, len(df)))
             index = pd.Index(times, name="time")
             return {c: pd.DataFrame(zeros, index=index, columns=df.index) for c in self.models_}
-        dH = self._hazard_increments(df, grid)
-        total = sum(dH.values())
-        if product_limit:
-            surv_before = np.cumprod(1.0 - total, axis=0)
-        else:
-            surv_before = np.exp(-np.cumsum(total, axis=0))
-        surv_before = np.vstack([np.ones((1, total.shape[1])), surv_before[:-1]])
-        out = {}
-        for cause, inc in dH.items():
-            F = np.cumsum(surv_before * inc, axis=0)
-            values = np.where(idx[:, None] >= 0, F[np.maximum(idx, 0)], 0.0)
-            out[cause] = pd.DataFrame(values, index=pd.Index(times, name="time"), columns=df.index)
-        return out
+        increments = self._baseline_increments(grid, codes)
+        relative = np.column_stack(
+            [m.predict_partial_hazard(df).to_numpy() for m in self.models_.values()]
+        )
+        risks = aalen_johansen_risks(increments, codes, relative, idx, product_limit)
+        index = pd.Index(times, name="time")
+        return {
+            cause: pd.DataFrame(risks[k], index=index, columns=df.index)
+            for k, cause in enumerate(self.models_)
+        }
 
     def predict(self, X) -> np.ndarray:
         """scikit-learn's prediction: the absolute risk of ``cause`` by ``horizon``."""

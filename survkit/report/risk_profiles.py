@@ -11,52 +11,13 @@ from .hazard_ratios import MIN_EVENTS
 from .spec import ReportSpec
 
 
-def absolute_risks(csc: CauseSpecificCox, df: pd.DataFrame, times, chunk: int = 1000) -> dict:
+def absolute_risks(csc: CauseSpecificCox, df: pd.DataFrame, times) -> dict:
     """Cumulative incidence of every cause at ``times`` for every row: cause -> (times, n).
 
-    The Aalen-Johansen combination of the cause-specific Cox models, as
-    ``CauseSpecificCox.predict_risk_profile`` (product-limit, no strata), computed
-    from each model's baseline increments times the rows' relative hazards, in
-    chunks of rows so memory stays bounded (every patient is ranked by it).
+    ``CauseSpecificCox.predict_risk_profile`` (product-limit) as arrays, the
+    form the report's ranking, curves and scoring use.
     """
-    times = np.asarray(times, dtype=float)
-    models = csc.models_
-    # the grid: every time some cause's baseline jumps (event times), up to the last time;
-    # between them nothing changes, so censoring-only times are left out (speed)
-    jumps = []
-    for m in models.values():
-        table = m.baseline_cumulative_hazard_
-        up = np.diff(table.iloc[:, 0].to_numpy(), prepend=0.0) > 0
-        jumps.append(table.index.to_numpy()[up])
-    grid = np.unique(np.concatenate(jumps))
-    grid = grid[grid <= times.max()]
-    keys = list(models)
-    if grid.size == 0:  # every time before the first event: no risk yet
-        return {k: np.zeros((len(times), len(df))) for k in keys}
-    D0 = np.column_stack([np.diff(_baseline_at(models[k], grid), prepend=0.0) for k in keys])
-    R = np.column_stack([models[k].predict_partial_hazard(df).to_numpy() for k in keys])
-    idx = np.searchsorted(grid, times, side="right") - 1
-    # W[j, h] = 1 for grid times up to horizon h: F_k(h) = r_k * sum_j S(j-) dH0_k(j) W[j, h]
-    W = (np.arange(len(grid))[:, None] <= idx[None, :]).astype(float)
-    out = {k: np.zeros((len(times), len(df))) for k in keys}
-    for start in range(0, len(df), chunk):
-        rows = slice(start, start + chunk)
-        # (rows, grid), so the running product runs along contiguous memory (speed)
-        total = R[rows] @ D0.T  # all causes' hazard increments
-        before = np.empty_like(total)  # S(t_j-): survival just before each grid time
-        before[:, 0] = 1.0
-        np.cumprod(1.0 - total[:, :-1], axis=1, out=before[:, 1:])
-        for j, k in enumerate(keys):
-            out[k][:, rows] = ((before @ (W * D0[:, j][:, None])) * R[rows, j][:, None]).T
-    return out
-
-
-def _baseline_at(model, times: np.ndarray) -> np.ndarray:
-    """The model's (unstratified) baseline cumulative hazard, a step function, at ``times``."""
-    table = model.baseline_cumulative_hazard_
-    pos = np.searchsorted(table.index.to_numpy(), times, side="right") - 1
-    values = table.iloc[:, 0].to_numpy()
-    return np.where(pos >= 0, values[np.maximum(pos, 0)], 0.0)
+    return {k: v.to_numpy() for k, v in csc.predict_risk_profile(df, times).items()}
 
 
 def model_intervals(csc: CauseSpecificCox, examples: pd.DataFrame, causes: list, horizons):
