@@ -19,8 +19,9 @@ from .nonparametric.nelson_aalen import nelson_aalen
 from .nonparametric.survival_summary import restricted_mean_survival, survival_quantiles
 from .organs.change_point import estimate_change_point
 from .organs.site_models import fit_sites
+from .organs.smooth_effect import fit_smooth_effect
 from .organs.stacked import fit_stacked, stack_causes
-from .organs.time_varying import detect_double_agents, fit_smooth_effect, time_varying_effect
+from .organs.time_varying import detect_double_agents, time_varying_effect
 from .plots import plot_calibration, plot_cumulative_incidence, plot_forest, plot_schoenfeld
 from .plots.at_risk import add_at_risk_counts
 from .plots.coef_path import plot_coefficient_path

@@ -7,7 +7,8 @@ import pytest
 
 from survkit import CoxPH
 from survkit.data.episodes import split_episodes
-from survkit.organs.time_varying import detect_double_agents, fit_smooth_effect, time_varying_effect
+from survkit.organs.smooth_effect import fit_smooth_effect
+from survkit.organs.time_varying import detect_double_agents, time_varying_effect
 
 from .cox_case_asserts import assert_cox_case
 from .reference_cases import RTOL_COEF, RTOL_SE, RTOL_STAT, cases, data, matrix, vector
