@@ -79,3 +79,17 @@ def test_refuses_bad_input():
         population_performance([0.1, 0.2], [0.1, 1.2])
     with pytest.raises(ValueError, match="true_risk has 2 values but risk has 3"):
         population_performance([0.1, 0.2], [0.1, 0.2, 0.3])
+
+
+def test_calibration_coefficients_are_those_of_calibration():
+    from survkit import metrics, outcome
+
+    from .reference_cases import data
+
+    df = data("score_mgus2.csv")
+    y = outcome(df, "time", "event")
+    full = metrics.calibration(y, df["risk1_2"], 120, cause=1)
+    found = metrics.calibration_coefficients(y, df["risk1_2"], 120, cause=1)
+    assert found == (full.intercept, full.slope)
+    with pytest.raises(ValueError, match="risk has 1 value"):
+        metrics.calibration_coefficients(y, df["risk1_2"] + (df.index == 0), 120, cause=1)

@@ -9,7 +9,7 @@ nonparametric.
 
 from .auc import time_dependent_auc
 from .brier import brier_score, integrated_brier_score
-from .calibration import CalibrationResult, calibration
+from .calibration import CalibrationResult, calibration, calibration_coefficients
 from .concordance import concordance_index, concordance_index_ipcw
 from .cross_validation import CrossValidationResult, cross_validate, predict_risk
 from .summary import PredictionPerformance, prediction_performance
@@ -21,6 +21,7 @@ __all__ = [
     "PredictionPerformance",
     "brier_score",
     "calibration",
+    "calibration_coefficients",
     "competing_risks_concordance",
     "concordance_index",
     "concordance_index_ipcw",

@@ -28,7 +28,7 @@ from ..engine.ipcw import CensoringKM
 from .inputs import EventData, read_inputs, read_risk, read_times
 from .null_model import marginal_risk
 
-__all__ = ["CalibrationResult", "calibration"]
+__all__ = ["CalibrationResult", "calibration", "calibration_coefficients"]
 
 
 @dataclass(frozen=True)
@@ -90,6 +90,24 @@ def calibration(
     return CalibrationResult(
         groups, curve, intercept, slope, observed / float(p.mean()), h, out.cause_label
     )
+
+
+def calibration_coefficients(
+    y, risk, time: float, cause: object = None, censor_value: object = 0
+) -> tuple[float, float]:
+    """(intercept, slope) of ``calibration``'s weighted logistic recalibration alone,
+    without the risk groups and the curve (for simulation studies, which need only these)."""
+    out = read_inputs(y, cause, censor_value)
+    t = read_times([time], out, "time")
+    p = read_risk(risk, out.n, t)[:, 0]
+    n_bad = int(((p < 0) | (p > 1)).sum())
+    if n_bad:
+        raise ValueError(
+            f"risk has {n_bad} value(s) outside [0, 1]; calibration compares predicted "
+            "absolute risks (probabilities)."
+        )
+    case, weight = _known_status_weights(out, float(t[0]))
+    return _logistic_recalibration(p, case, weight)
 
 
 def _risk_groups(out: EventData, p: np.ndarray, h: float, q: int) -> pd.DataFrame:

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.outcome import outcome
-from ..metrics import brier_score, calibration, time_dependent_auc
+from ..metrics import brier_score, calibration_coefficients, time_dependent_auc
 from ..metrics.population import population_performance
 from ..models.cause_specific import CauseSpecificCox
 from ..models.fine_gray import FineGray
@@ -66,9 +66,10 @@ def prediction_id(metric: str, cause: str, time: float, sample: str) -> str:
 
 @dataclass(frozen=True)
 class Sample:
-    """One set of patients: the analysis frame, its outcome (``survkit.outcome``;
-    None for the reference cohort, whose outcomes are not used) and each
-    patient's true risk of the cause by every horizon (n x horizons)."""
+    """One set of patients: the analysis frame, its outcome (``survkit.outcome``
+    with codes 1 = the study's cause, 2 = any other cause, 0 = censored; None for
+    the reference cohort, whose outcomes are not used) and each patient's true
+    risk of the cause by every horizon (n x horizons)."""
 
     frame: pd.DataFrame
     y: np.ndarray | None
@@ -137,21 +138,21 @@ def fit_method(name: str, train: Sample, study, terms) -> Callable[[Sample], np.
 
 def sample_rows(sample: Sample, risk: np.ndarray, study, label: str) -> dict:
     """estimand -> (estimate, se or None) on an observed sample (apparent or validation)."""
-    cause, horizons = study.cause, list(study.horizons)
-    auc = time_dependent_auc(sample.y, risk, horizons, cause, CENSORED)
-    brier = brier_score(sample.y, risk, horizons, cause, CENSORED)
+    horizons = list(study.horizons)
+    auc = time_dependent_auc(sample.y, risk, horizons, 1, 0)
+    brier = brier_score(sample.y, risk, horizons, 1, 0)
     values = {}
     for j, t in enumerate(horizons):
-        cal = calibration(sample.y, risk[:, j], t, cause, CENSORED)
+        intercept, slope = calibration_coefficients(sample.y, risk[:, j], t, 1, 0)
         found = {
             "auc": (auc["auc"].iloc[j], auc["se"].iloc[j]),
             "brier": (brier["brier"].iloc[j], brier["se"].iloc[j]),
             "ipa": (brier["ipa"].iloc[j], None),
-            "calibration_intercept": (cal.intercept, None),
-            "calibration_slope": (cal.slope, None),
+            "calibration_intercept": (intercept, None),
+            "calibration_slope": (slope, None),
         }
         for metric, value in found.items():
-            values[prediction_id(metric, cause, t, label)] = value
+            values[prediction_id(metric, study.cause, t, label)] = value
     return values
 
 
@@ -190,5 +191,9 @@ def analysis_sample(cohort, horizons, cause: str, with_outcome: bool = True) -> 
     frame = analysis_frame(cohort)
     truth = cohort.true_cif(list(horizons), individual=True)[cause]
     true_risk = truth.to_numpy().reshape(len(frame), len(horizons))
-    y = outcome(frame, "time", "event") if with_outcome else None
+    y = None
+    if with_outcome:
+        event = frame["event"].to_numpy()
+        code = np.where(event == cause, 1, np.where(event == CENSORED, 0, 2))
+        y = outcome(time=frame["time"].to_numpy(), event=code)
     return Sample(frame, y, true_risk)
