@@ -102,9 +102,7 @@ def test_tied_censoring_times_survkit_uses_the_fits_own_influence(name):
     df = data(file)
     y = outcome(df, "time", event)
     censored = y["event"] == 0
-    model = CoxCensoring(
-        y["time"].astype(float), censored, df[CASES[name]["censoring_covariates"]]
-    )
+    model = CoxCensoring(y["time"].astype(float), censored, df[CASES[name]["censoring_covariates"]])
     # an influence function sums to zero over the sample (the score equations);
     # riskRegression's does not here (measured: 6e-5 to 4e-4 of its absolute sum)
     ours = model._dfbeta()
