@@ -83,26 +83,14 @@ class CoxCensoring:
         self.censored = censored
         self.model_ = model
         self._X = X
+        self._sums = None
 
     def influence(self, values: np.ndarray, positions: np.ndarray) -> np.ndarray:
         """(1/n) sum_i values_i IF_k[Lambda(s_i | x_i)] for every subject k (module docstring)."""
-        n = self.time.shape[0]
-        model = self.model_
-        z = model.design_.matrix(covariate_frame(model, self._X))
+        if self._sums is None:  # the same for every metric and horizon: computed once
+            self._sums = self._risk_set_sums()
+        z, u, s0, d_l0, H_e, dfbeta = self._sums
         r = self.risk
-        # the censoring times u, with their counts, risk-set sums and baseline increments
-        u, inverse = np.unique(self.time, return_inverse=True)
-        d_n = np.bincount(inverse, weights=self.censored.astype(float), minlength=u.size)
-        s0 = np.cumsum(np.bincount(inverse, weights=r, minlength=u.size)[::-1])[::-1]
-        s1 = np.column_stack(
-            [
-                np.cumsum(np.bincount(inverse, weights=r * z[:, j], minlength=u.size)[::-1])[::-1]
-                for j in range(z.shape[1])
-            ]
-        )
-        d_l0 = np.diff(self._H(u, strict=False), prepend=0.0)
-        keep = (d_n > 0) | (d_l0 > 0)
-        u, d_n, s0, s1, d_l0 = u[keep], d_n[keep], s0[keep], s1[keep], d_l0[keep]
         # a_i = v_i exp(x_i'b), at s_i (the grid time of its position)
         valid = positions >= 0
         s = self.grid[positions[valid]]
@@ -111,17 +99,35 @@ class CoxCensoring:
         has = last >= 0
         by_u = np.bincount(last[has], weights=a[has], minlength=u.size)
         A = np.cumsum(by_u[::-1])[::-1]  # A(u) = sum of a_i with s_i >= u
-        H_e = np.cumsum(s1 / s0[:, None] * d_l0[:, None], axis=0)  # sum_{u<=s} E dLambda0
         B = (a[has, None] * H_e[last[has]]).sum(axis=0)
         C = (a[:, None] * self._H(s, strict=False)[:, None] * z[valid]).sum(axis=0)
         # subject k's own terms: a censoring at T_k, and its time at risk
         k_pos = np.searchsorted(u, self.time, side="right") - 1
-        own = np.zeros(n)
+        own = np.zeros(self.time.shape[0])
         at = (k_pos >= 0) & self.censored
         own[at] = A[k_pos[at]] / s0[k_pos[at]]
         exposure = np.concatenate(([0.0], np.cumsum(A * d_l0 / s0)))
         own -= r * exposure[k_pos + 1]
-        return own + self._dfbeta() @ (C - B)
+        return own + dfbeta @ (C - B)
+
+    def _risk_set_sums(self):
+        """Design, censoring times u, S0(u), dLambda0(u), cumulative E dLambda0, dfbeta."""
+        model = self.model_
+        z = model.design_.matrix(covariate_frame(model, self._X))
+        r = self.risk
+        u, inverse = np.unique(self.time, return_inverse=True)
+
+        def from_the_end(w):
+            return np.cumsum(np.bincount(inverse, weights=w, minlength=u.size)[::-1])[::-1]
+
+        d_n = np.bincount(inverse, weights=self.censored.astype(float), minlength=u.size)
+        s0 = from_the_end(r)
+        s1 = np.column_stack([from_the_end(r * z[:, j]) for j in range(z.shape[1])])
+        d_l0 = np.diff(self._H(u, strict=False), prepend=0.0)
+        keep = (d_n > 0) | (d_l0 > 0)
+        u, s0, s1, d_l0 = u[keep], s0[keep], s1[keep], d_l0[keep]
+        H_e = np.cumsum(s1 / s0[:, None] * d_l0[:, None], axis=0)  # sum_{u<=s} E dLambda0
+        return z, u, s0, d_l0, H_e, self._dfbeta()
 
     def _dfbeta(self) -> np.ndarray:
         """IF_k b / n: Efron score residuals times the inverse information (R's
