@@ -219,6 +219,14 @@ def _uno_ratio(time, event, risk, pair_w) -> float:
 
 
 def _uno_with_se(out, km, use, r, pair_w, conf_level) -> ConcordanceResult:
+    c, counts, influence = _uno_influence(out, km, use, r, pair_w)
+    se = float(np.std(influence, ddof=1) / np.sqrt(out.n))
+    z = norm.ppf(0.5 + conf_level / 2)
+    return ConcordanceResult(c, se, c - z * se, c + z * se, *counts)
+
+
+def _uno_influence(out, km, use, r, pair_w):
+    """C, (comparable, concordant, discordant, tied) and each subject's influence."""
     n = out.n
     conc, disc, tied = _counts(out.time, use, r, pair_w)
     C_, D_, T_ = conc.sum() / 2, disc.sum() / 2, tied.sum() / 2
@@ -236,8 +244,4 @@ def _uno_with_se(out, km, use, r, pair_w, conf_level) -> ConcordanceResult:
     if_nu = if_nu + censoring_influence(km, out.censored, 2 * (own_c + own_t / 2) / n, position)
     if_mu = if_mu + censoring_influence(km, out.censored, 2 * (own_c + own_d + own_t) / n, position)
     influence = (if_nu - c * if_mu) / mu
-    se = float(np.std(influence, ddof=1) / np.sqrt(n))
-    z = norm.ppf(0.5 + conf_level / 2)
-    return ConcordanceResult(
-        float(c), se, float(c - z * se), float(c + z * se), float(comparable), C_, D_, T_
-    )
+    return float(c), (float(comparable), float(C_), float(D_), float(T_)), influence
