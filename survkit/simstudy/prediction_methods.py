@@ -34,8 +34,12 @@ import numpy as np
 import pandas as pd
 
 from ..data.outcome import outcome
-from ..metrics import brier_score, calibration_coefficients, time_dependent_auc
-from ..metrics.population import population_performance
+from ..metrics import (
+    brier_score,
+    calibration_coefficients,
+    population_performance,
+    time_dependent_auc,
+)
 from ..models.cause_specific import CauseSpecificCox
 from ..models.fine_gray import FineGray
 from .methods import (

@@ -65,7 +65,7 @@ import pandas as pd
 from synthetic import DEFAULT_SCENARIO, simulate_cohort
 from synthetic.truth import truth_table
 
-from ..metrics.population import population_performance
+from ..metrics import population_performance
 from .definition import HARNESS_VERSION, DataGeneratingMechanism
 from .estimands import COLUMNS as ESTIMAND_COLUMNS
 from .estimands import reference_seed
