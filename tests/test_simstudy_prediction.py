@@ -112,6 +112,22 @@ def test_fast_absolute_risk_equals_predict_cumulative_incidence():
     np.testing.assert_allclose(found, expected.to_numpy().T, rtol=1e-12, atol=1e-15)
 
 
+def test_a_method_that_always_fails_is_counted_not_dropped(tmp_path):
+    study = dataclasses.replace(
+        SMALL, n=400, n_validation=300, reps=1, methods=("true_risk", "fine_gray"), min_events=10**6
+    )
+    result = run_prediction_study(study, tmp_path)
+    e = result.estimates
+    failed = e[e["method"] == "fine_gray"]
+    assert (failed["status"] == "failed").all() and failed["estimate"].isna().all()
+    assert failed["reason"].str.contains("too few events").all()
+    assert (e.loc[e["method"] == "true_risk", "status"] == "ok").all()
+    perf = result.performance.set_index("method")
+    assert (perf.loc["fine_gray", "n_failed"] == 1).all()
+    assert perf.loc["fine_gray", "bias"].isna().all()
+    assert result.failures["method"].tolist() == ["fine_gray"]
+
+
 @pytest.mark.parametrize(
     "change, message",
     [

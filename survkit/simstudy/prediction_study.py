@@ -286,12 +286,13 @@ def prediction_performance_table(
                 ids = {s: prediction_id(metric, study.cause, t, s) for s in _SAMPLES}
                 for sample, target in COMPARISONS:
                     # rows of one method and replicate succeed or fail together
-                    est = ok.loc[[ids[sample]]].sort_values("rep")
+                    est = ok[ok.index == ids[sample]].sort_values("rep")
                     theta = est["estimate"].to_numpy()
                     if target == "oracle":
                         goal = np.full(theta.size, float(truth[ids["oracle"]]))
                     else:
-                        goal = ok.loc[[ids[target]]].sort_values("rep")["estimate"].to_numpy()
+                        goal = ok[ok.index == ids[target]].sort_values("rep")
+                        goal = goal["estimate"].to_numpy()
                     found = performance_measures(
                         theta - goal, est["se"].to_numpy(), 0.0, study.level
                     )
