@@ -164,7 +164,7 @@ def population_rows(reference: Sample, risk: np.ndarray, study) -> dict:
     """estimand -> (population value, None) of the predictions on the reference cohort."""
     values = {}
     for j, t in enumerate(study.horizons):
-        found = population_performance(reference.true_risk[:, j], np.clip(risk[:, j], 0, 1))
+        found = population_performance(reference.true_risk[:, j], risk[:, j])
         for metric, _ in SAMPLE_METRICS:
             values[prediction_id(metric, study.cause, t, "population")] = (found[metric][0], None)
     return values
