@@ -119,5 +119,4 @@ def test_cox_censoring_model_equals_score_cens_model_cox():
     # IPA = 1 - B/B0 turns the ~1e-7 relative error of R's censoring fit into an
     # absolute one (IPA ~ 0.05 here, so its relative error is ~20 times larger)
     np.testing.assert_allclose(brier["ipa"], case["ipa"], rtol=0, atol=1e-7)
-    with pytest.raises(ValueError, match="conservative=True"):
-        metrics.brier_score(y, risk, case["times"], cause=1, censoring_covariates=covariates)
+    # the full (conservative = FALSE) standard errors: tests/test_metrics_score_cox.py

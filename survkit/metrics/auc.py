@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from ..engine.ipcw import CensoringKM, auc_row_sums, auc_weights, censoring_influence
-from .censoring import censoring_model
+from ..engine.ipcw import CensoringKM, auc_row_sums, auc_weights
+from .censoring import censoring_model, censoring_term
 from .inputs import EventData, read_inputs, read_risk, read_times
 
 __all__ = ["auc_influence", "time_dependent_auc"]
@@ -44,8 +44,9 @@ def time_dependent_auc(
     returns it. Returns a DataFrame indexed by time with auc, se, lower, upper
     (Wald limits clipped to [0, 1], as Score), n_cases, n_controls.
     ``censoring_covariates`` (n rows): weights from a Cox model of the censoring
-    times on them instead of Kaplan-Meier (``Score(cens.model = "cox")``; needs
-    ``conservative=True``).
+    times on them instead of Kaplan-Meier (``Score(cens.model = "cox")``); the
+    standard errors then include that model's influence unless ``conservative``
+    (``metrics.censoring``).
     """
     out = read_inputs(y, cause, censor_value)
     t = read_times(times, out)
@@ -84,7 +85,7 @@ def auc_influence(
     if_mu = mu_i - 2 * mu
     if not conservative:
         censored = out.censored
-        if_nu = if_nu + censoring_influence(km, censored, nu_i, w.position)
-        if_mu = if_mu + censoring_influence(km, censored, mu_i, w.position)
+        if_nu = if_nu + censoring_term(km, censored, nu_i, w.position)
+        if_mu = if_mu + censoring_term(km, censored, mu_i, w.position)
     influence = (if_nu - auc * if_mu) / mu
     return float(auc), influence, int((w.w_case > 0).sum()), int((w.w_control > 0).sum())

@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from ..engine.ipcw import CensoringKM, censoring_influence
-from .censoring import censoring_model
+from ..engine.ipcw import CensoringKM
+from .censoring import censoring_model, censoring_term
 from .inputs import EventData, read_inputs, read_risk, read_times
 from .null_model import marginal_risk
 
@@ -78,7 +78,7 @@ def brier_influence(
     if not conservative:
         position = np.where(late, km.position(np.array([horizon]))[0], km.own_position(strict=True))
         position = np.where(observed | late, position, -1)
-        influence = influence + censoring_influence(km, out.censored, residual, position)
+        influence = influence + censoring_term(km, out.censored, residual, position)
     return brier, influence
 
 

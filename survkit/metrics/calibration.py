@@ -6,15 +6,17 @@ risk (R's ``quantile`` type 7 and ``cut(include.lowest = TRUE)``); per group the
 mean prediction is set against the Kaplan-Meier / Aalen-Johansen risk observed
 in that group.
 
-Smoothed curve, slope and intercept (survkit's choices, not copied from an R
-function): subjects whose status at the horizon is known -- an event of
-interest or a competing event by t, or event-free at t -- are weighted by
-their inverse probability of censoring (1/G(T_i-) or 1/G(t); censored before t:
-0), so weighted averages of the case indicator are unbiased for the risk. The
-curve is a Gaussian-kernel (Nadaraya-Watson) average of the weighted case
-indicator over the predicted risk; the calibration intercept and slope come
+Smoothed curve: ``method="nne"`` is ``plotCalibration``'s default (nearest
+neighbours in rank with a local Aalen-Johansen estimate; ``calibration_nne``),
+equal to R. ``method="kernel"`` (the default, survkit's own): subjects whose
+status at the horizon is known -- an event of interest or a competing event by
+t, or event-free at t -- are weighted by their inverse probability of
+censoring (1/G(T_i-) or 1/G(t); censored before t: 0), so weighted averages of
+the case indicator are unbiased for the risk, and the curve is a
+Gaussian-kernel (Nadaraya-Watson) average of the weighted case indicator over
+the predicted risk (or its logit). The calibration intercept and slope come
 from the weighted logistic regression logit P(case) = a + b logit(risk), so a
-well calibrated model has a = 0 and b = 1.
+well calibrated model has a = 0 and b = 1 (no R counterpart).
 """
 
 from __future__ import annotations
@@ -25,17 +27,19 @@ import numpy as np
 import pandas as pd
 
 from ..engine.ipcw import CensoringKM
+from .calibration_nne import nne_curve
 from .inputs import EventData, read_inputs, read_risk, read_times
 from .null_model import marginal_risk
 
-__all__ = ["CalibrationResult", "calibration"]
+__all__ = ["CalibrationResult", "calibration", "calibration_coefficients"]
 
 
 @dataclass(frozen=True)
 class CalibrationResult:
     """``groups``: group, n, predicted (mean), observed (KM/AJ); ``curve``: predicted,
     observed (smoothed); ``intercept``, ``slope`` (weighted logistic recalibration),
-    ``observed_expected`` (marginal observed risk / mean prediction); ``time``, ``cause``."""
+    ``observed_expected`` (marginal observed risk / mean prediction); ``time``, ``cause``;
+    ``method`` and ``bandwidth`` of the curve (for "nne" a fraction of n)."""
 
     groups: pd.DataFrame
     curve: pd.DataFrame
@@ -44,6 +48,8 @@ class CalibrationResult:
     observed_expected: float
     time: float
     cause: object
+    method: str = "kernel"
+    bandwidth: float | None = None
 
 
 def calibration(
@@ -56,8 +62,15 @@ def calibration(
     bandwidth: float | None = None,
     n_points: int = 50,
     scale: str = "risk",
+    method: str = "kernel",
 ) -> CalibrationResult:
     """Calibration of ``risk`` (predicted absolute risk of ``cause`` by ``time``).
+
+    ``method="nne"``: the curve of ``riskRegression::plotCalibration``'s defaults
+    (``method = "nne"``, ``cens.method = "local"``, ``round = TRUE``), one point
+    per distinct prediction rounded to 2 decimals; ``bandwidth`` is then R's
+    (the neighbourhood half-width as a fraction of n; default KernSmooth's
+    ``dpik`` rule) and ``n_points`` and ``scale`` do not apply.
 
     ``bandwidth`` of the smoothed curve on the risk scale (default: Silverman's
     rule, 0.9 min(sd, IQR/1.34) n^(-1/5), computed on the predictions).
@@ -71,6 +84,8 @@ def calibration(
     """
     if scale not in ("risk", "logit"):
         raise ValueError(f"scale={scale!r} must be 'risk' or 'logit'.")
+    if method not in ("kernel", "nne"):
+        raise ValueError(f"method={method!r} must be 'kernel' or 'nne' (plotCalibration's).")
     out = read_inputs(y, cause, censor_value)
     t = read_times([time], out, "time")
     p = read_risk(risk, out.n, t)[:, 0]
@@ -84,12 +99,34 @@ def calibration(
     h = float(t[0])
     groups = _risk_groups(out, p, h, int(n_groups))
     case, weight = _known_status_weights(out, h)
-    curve = _smoothed_curve(p, case, weight, bandwidth, n_points, scale)
+    if method == "nne":
+        curve, used = nne_curve(out, p, h, bandwidth)
+    else:
+        curve, used = _smoothed_curve(p, case, weight, bandwidth, n_points, scale)
     intercept, slope = _logistic_recalibration(p, case, weight)
     observed = float(marginal_risk(out, t)[0])
+    ratio = observed / float(p.mean())
     return CalibrationResult(
-        groups, curve, intercept, slope, observed / float(p.mean()), h, out.cause_label
+        groups, curve, intercept, slope, ratio, h, out.cause_label, method, float(used)
     )
+
+
+def calibration_coefficients(
+    y, risk, time: float, cause: object = None, censor_value: object = 0
+) -> tuple[float, float]:
+    """(intercept, slope) of ``calibration``'s weighted logistic recalibration alone,
+    without the risk groups and the curve (for simulation studies, which need only these)."""
+    out = read_inputs(y, cause, censor_value)
+    t = read_times([time], out, "time")
+    p = read_risk(risk, out.n, t)[:, 0]
+    n_bad = int(((p < 0) | (p > 1)).sum())
+    if n_bad:
+        raise ValueError(
+            f"risk has {n_bad} value(s) outside [0, 1]; calibration compares predicted "
+            "absolute risks (probabilities)."
+        )
+    case, weight = _known_status_weights(out, float(t[0]))
+    return _logistic_recalibration(p, case, weight)
 
 
 def _risk_groups(out: EventData, p: np.ndarray, h: float, q: int) -> pd.DataFrame:
@@ -127,7 +164,8 @@ def _known_status_weights(out: EventData, h: float) -> tuple[np.ndarray, np.ndar
     return case, weight
 
 
-def _smoothed_curve(p, case, weight, bandwidth, n_points, scale="risk") -> pd.DataFrame:
+def _smoothed_curve(p, case, weight, bandwidth, n_points, scale="risk"):
+    """(curve, bandwidth used): the IPCW Nadaraya-Watson curve on the risk or logit scale."""
     risk = p
     size = p.size
     if scale == "logit":
@@ -150,7 +188,7 @@ def _smoothed_curve(p, case, weight, bandwidth, n_points, scale="risk") -> pd.Da
         observed[lo : lo + 8] = (k @ case) / k.sum(axis=1)
     if scale == "logit":
         grid = np.clip(1.0 / (1.0 + np.exp(-grid)), risk.min(), risk.max())
-    return pd.DataFrame({"predicted": grid, "observed": observed})
+    return pd.DataFrame({"predicted": grid, "observed": observed}), bandwidth
 
 
 def _logistic_recalibration(p, case, weight, max_iter: int = 50) -> tuple[float, float]:

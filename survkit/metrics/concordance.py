@@ -11,7 +11,12 @@ counts in O(n log n).
 
 Uno's C weights each comparable pair by 1/G(T_i)^2 (Kaplan-Meier of the
 censoring times, evaluated at the event time) and keeps events before a
-truncation time ``tau``: ``sksurv.metrics.concordance_index_ipcw``.
+truncation time ``tau``: ``sksurv.metrics.concordance_index_ipcw``. Its
+standard error (``se=True``; no R or scikit-survival counterpart, checked by
+simulation) is sd(IF)/sqrt(n) with IF the influence function of the ratio of
+two weighted U-statistics (Hajek projection, from each subject's pair sums)
+plus the term for estimating G by Kaplan-Meier: the weight of event member i
+is exp(2 Lambda_C(T_i)), so its pair sums enter ``censoring_influence`` twice.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from numba import njit
 from scipy.stats import norm
 
 from ..engine.concordance import fenwick_add, fenwick_prefix
-from ..engine.ipcw import CensoringKM
+from ..engine.ipcw import CensoringKM, censoring_influence
 from .inputs import read_inputs
 
 __all__ = ["ConcordanceResult", "concordance_index", "concordance_index_ipcw"]
@@ -42,11 +47,12 @@ class ConcordanceResult:
 
 
 @njit(cache=True)
-def _pair_counts(order, time, event, rank, n_ranks, w, pair_w):
+def _pair_counts(order, time, event, rank, n_ranks, w, pair_w, partners=True):
     """Per subject: weighted concordant, discordant and score-tied pairs it is part of.
 
     ``pair_w[i]`` multiplies every pair whose event member is i (1 for Harrell,
-    1/G(T_i)^2 for Uno). ``order`` sorts by time ascending.
+    1/G(T_i)^2 for Uno). ``order`` sorts by time ascending. ``partners=False``
+    counts only the pairs in which the subject is the event member.
     """
     n = order.shape[0]
     conc = np.zeros(n)
@@ -82,6 +88,8 @@ def _pair_counts(order, time, event, rank, n_ranks, w, pair_w):
                 at[rank[i]] += w[i]
                 total += w[i]
         hi = lo
+    if not partners:
+        return conc, disc, tied
     # partners: scan time ascending; the tree holds event members before T_k
     tree[:] = 0.0
     at[:] = 0.0
@@ -111,7 +119,7 @@ def _pair_counts(order, time, event, rank, n_ranks, w, pair_w):
     return conc, disc, tied
 
 
-def _counts(time, event, risk, pair_w):
+def _counts(time, event, risk, pair_w, partners=True):
     _, rank = np.unique(risk, return_inverse=True)
     order = np.argsort(time, kind="stable")
     w = np.ones(time.shape[0])
@@ -123,6 +131,7 @@ def _counts(time, event, risk, pair_w):
         int(rank.max()) + 1,
         w,
         np.asarray(pair_w, dtype=float),
+        partners,
     )
 
 
@@ -163,15 +172,28 @@ def concordance_index(
 
 
 def concordance_index_ipcw(
-    y, risk, tau: float | None = None, y_train=None, censor_value: object = 0
-) -> float:
+    y,
+    risk,
+    tau: float | None = None,
+    y_train=None,
+    censor_value: object = 0,
+    se: bool = False,
+    conf_level: float = 0.95,
+):
     """Uno's C: comparable pairs weighted by 1/G(T_i)^2, events before ``tau`` only.
 
     G is the Kaplan-Meier of the censoring times in ``y_train`` (default ``y``),
     as ``sksurv.metrics.concordance_index_ipcw`` (single event). Scores tie only
-    when exactly equal (scikit-survival also ties scores within 1e-8).
+    when exactly equal (scikit-survival also ties scores within 1e-8). Returns
+    the C; with ``se=True`` a ``ConcordanceResult`` with the influence-function
+    standard error and Wald limits (needs ``y_train=None``: G from the same data).
     """
     out = read_inputs(y, None, censor_value)
+    if se and y_train is not None:
+        raise ValueError(
+            "se=True needs y_train=None: the standard error accounts for estimating G "
+            "on the same data; pass y_train=None or se=False."
+        )
     train = out if y_train is None else read_inputs(y_train, None, censor_value)
     r = np.asarray(risk, dtype=float).ravel()
     if r.shape[0] != out.n or not np.isfinite(r).all():
@@ -183,7 +205,9 @@ def concordance_index_ipcw(
     if np.any(use & (g <= 0)):
         raise ValueError("the censoring survival is 0 at some event times; pass a smaller tau.")
     pair_w = np.where(use, 1.0 / np.where(g > 0, g, 1.0) ** 2, 0.0)
-    return _uno_ratio(out.time, use, r, pair_w)
+    if not se:
+        return _uno_ratio(out.time, use, r, pair_w)
+    return _uno_with_se(out, km, use, r, pair_w, conf_level)
 
 
 def _uno_ratio(time, event, risk, pair_w) -> float:
@@ -192,3 +216,32 @@ def _uno_ratio(time, event, risk, pair_w) -> float:
     C_, D_, T_ = conc.sum() / 2, disc.sum() / 2, tied.sum() / 2
     comparable = C_ + D_ + T_
     return float((C_ + T_ / 2) / comparable) if comparable > 0 else float("nan")
+
+
+def _uno_with_se(out, km, use, r, pair_w, conf_level) -> ConcordanceResult:
+    c, counts, influence = _uno_influence(out, km, use, r, pair_w)
+    se = float(np.std(influence, ddof=1) / np.sqrt(out.n))
+    z = norm.ppf(0.5 + conf_level / 2)
+    return ConcordanceResult(c, se, c - z * se, c + z * se, *counts)
+
+
+def _uno_influence(out, km, use, r, pair_w):
+    """C, (comparable, concordant, discordant, tied) and each subject's influence."""
+    n = out.n
+    conc, disc, tied = _counts(out.time, use, r, pair_w)
+    C_, D_, T_ = conc.sum() / 2, disc.sum() / 2, tied.sum() / 2
+    comparable = C_ + D_ + T_
+    if comparable == 0:
+        raise ValueError("no comparable pairs (no events before tau).")
+    c = (C_ + T_ / 2) / comparable
+    nu, mu = (C_ + T_ / 2) / n**2, comparable / n**2
+    # pair sums through each subject (both members), divided by n: the Hajek projection
+    if_nu = (conc + tied / 2) / n - 2 * nu
+    if_mu = (conc + disc + tied) / n - 2 * mu
+    # the event member's own sums carry its weight G(T_i)^-2 = exp(2 Lambda_C(T_i))
+    own_c, own_d, own_t = _counts(out.time, use, r, pair_w, partners=False)
+    position = np.where(use, km.own_position(), -1)
+    if_nu = if_nu + censoring_influence(km, out.censored, 2 * (own_c + own_t / 2) / n, position)
+    if_mu = if_mu + censoring_influence(km, out.censored, 2 * (own_c + own_d + own_t) / n, position)
+    influence = (if_nu - c * if_mu) / mu
+    return float(c), (float(comparable), float(C_), float(D_), float(T_)), influence

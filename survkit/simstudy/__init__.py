@@ -14,7 +14,9 @@ Modules: ``definition`` (the study, TOML loader, fingerprint), ``estimands``
 (seeds, chunks, resumable execution), ``executors`` (serial, joblib, Dask),
 ``store`` (estimates.parquet), ``performance`` (rsimsum's formulas),
 ``plots`` (coverage dot plot, zip plot), ``multistate_methods`` (multi-state
-studies: ``MultiStateStudy``, ``run_multistate_study``).
+studies: ``MultiStateStudy``, ``run_multistate_study``), ``prediction_study`` and
+``prediction_methods`` (prediction performance: ``PredictionStudy``,
+``run_prediction_study``).
 """
 
 from .definition import DataGeneratingMechanism, EstimandSpec, StudyDefinition, load_study
@@ -27,6 +29,7 @@ from .performance import (
     performance_measures,
 )
 from .plots import coverage_plot, zip_plot
+from .prediction_study import PredictionStudy, run_prediction_study
 from .runner import StudyResult, replicate_seed, run_study, study_estimands
 from .store import EstimateStore, StudyMismatchError
 
@@ -36,6 +39,7 @@ __all__ = [
     "EstimandSpec",
     "EstimateStore",
     "MultiStateStudy",
+    "PredictionStudy",
     "StudyDefinition",
     "StudyMismatchError",
     "StudyResult",
@@ -47,6 +51,7 @@ __all__ = [
     "performance_measures",
     "replicate_seed",
     "run_multistate_study",
+    "run_prediction_study",
     "run_study",
     "study_estimands",
     "zip_plot",
