@@ -10,11 +10,8 @@ import shutil
 import numpy as np
 import pytest
 
-from survkit import CauseSpecificCox
 from survkit.simstudy import PredictionStudy, StudyMismatchError, run_prediction_study
-from survkit.simstudy.prediction_methods import csc_absolute_risk, prediction_id
-from survkit.simstudy.runner import replicate_seed
-from synthetic import DEFAULT_SCENARIO, load_scenario, simulate_cohort
+from survkit.simstudy.prediction_methods import prediction_id
 
 from .test_simstudy_runner import assert_bit_identical
 
@@ -98,18 +95,6 @@ def test_resumes_and_recomputes_a_replicate_bit_for_bit(small, tmp_path):
     assert_bit_identical(again.estimates, small.estimates)
     with pytest.raises(StudyMismatchError, match="different study definition"):
         run_prediction_study(dataclasses.replace(SMALL, n_validation=999), copy)
-
-
-def test_fast_absolute_risk_equals_predict_cumulative_incidence():
-    cohort = simulate_cohort(load_scenario(DEFAULT_SCENARIO), 800, replicate_seed(7, 0, 0))
-    df = cohort.data
-    model = CauseSpecificCox().fit(
-        df, "time", "event", formula=["age", "tumour_size_cm"], censor_value="censored"
-    )
-    times = [0.001, 3.0, 8.0]
-    expected = model.predict_cumulative_incidence(df.iloc[:300], times, cause="lung")
-    found = csc_absolute_risk(model, df.iloc[:300], times, "lung", chunk=128)
-    np.testing.assert_allclose(found, expected.to_numpy().T, rtol=1e-12, atol=1e-15)
 
 
 def test_a_method_that_always_fails_is_counted_not_dropped(tmp_path):
