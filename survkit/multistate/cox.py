@@ -137,10 +137,15 @@ class MultiStateCox(BaseEstimator):
         self.follow_up_times_ = np.unique(data.histories["tstop"].to_numpy())
         return self
 
-    def predict_occupation(self, df: pd.DataFrame, times=None, initial_state=None, stype=2):
-        """Predicted P(state at t | x) per row of ``df`` (R's ``survfit(fit, newdata)``);
-        see ``survkit.multistate.prediction``."""
-        return predict_occupation(self, df, times=times, initial_state=initial_state, stype=stype)
+    def predict_occupation(
+        self, df: pd.DataFrame, times=None, initial_state=None, stype=2, se=False
+    ):
+        """Predicted P(state at t | x) per row of ``df`` (R's ``survfit(fit, newdata)``),
+        with infinitesimal-jackknife ``std_err`` if ``se``; see
+        ``survkit.multistate.prediction`` and ``prediction_se``."""
+        return predict_occupation(
+            self, df, times=times, initial_state=initial_state, stype=stype, se=se
+        )
 
     def _fit_stacked(self, long, terms, common, names, tm, cox, robust):
         covs = sorted({c for cols in terms.values() for c in cols})

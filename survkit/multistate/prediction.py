@@ -6,14 +6,17 @@ increments dA_k(t | x) = dΛ0_k(t) exp(x'β_k) at the transition's event
 times (Breslow or Efron increments of the fitted baseline, at x = 0), and
 p(t | x) = p(t- | x) (I + dA(t | x)): the Aalen-Johansen product with
 model-based hazards. A transition fitted without covariates uses its
-Nelson-Aalen increments (the Breslow estimate at β = 0). Standard errors
-are not computed (survival 3.5 does not give them either).
+Nelson-Aalen increments (the Breslow estimate at β = 0). With ``se=True``
+the infinitesimal-jackknife standard errors of ``prediction_se`` are added
+(R's ``survfit.coxphms`` computes none: ``se.fit <- FALSE``, "still to do").
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
+from .prediction_se import occupation_influence
 
 __all__ = ["predict_occupation"]
 
@@ -52,9 +55,10 @@ def _nelson_aalen(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 
 
 def predict_occupation(
-    model, df: pd.DataFrame, times=None, initial_state=None, stype: int = 2
+    model, df: pd.DataFrame, times=None, initial_state=None, stype: int = 2, se: bool = False
 ) -> pd.DataFrame:
-    """P(state at t | x) for each row of ``df``: tidy DataFrame row, time, state, pstate.
+    """P(state at t | x) for each row of ``df``: tidy DataFrame row, time, state, pstate
+    (and ``std_err`` with ``se=True``; Breslow fits only).
 
     ``times`` defaults to every distinct follow-up time of the fit; values
     are right-continuous step functions. Every patient starts in
@@ -126,7 +130,7 @@ def predict_occupation(
         (idx >= 0)[:, None, None], at_time[np.clip(idx, 0, None)], np.eye(len(states))[index[start]]
     )
     rows = np.repeat(np.asarray(df.index), grid.size * len(states))
-    return pd.DataFrame(
+    out = pd.DataFrame(
         {
             "row": rows,
             "time": np.tile(np.repeat(grid, len(states)), n),
@@ -134,3 +138,7 @@ def predict_occupation(
             "pstate": values.transpose(1, 0, 2).ravel(),
         }
     )
+    if se:
+        _, variance = occupation_influence(model, df, grid, index[start], stype, _expm)
+        out["std_err"] = np.sqrt(variance.ravel())
+    return out
