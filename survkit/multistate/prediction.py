@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..data.validation import check_columns
 from .prediction_se import occupation_influence
 
 __all__ = ["predict_occupation"]
@@ -54,6 +55,26 @@ def _nelson_aalen(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return times, d / at_risk
 
 
+def _stacked_hazard(model, k: int, df: pd.DataFrame):
+    """Baseline increments of transition k's stratum (its shared-baseline group's) and
+    exp(x'b) of transition k: its own terms, shared coefficients and ph(k/first)."""
+    fitted = model.transition_models_["stacked"]
+    first = next((ks[0] for ks in model.shared_baseline_ if k in ks), k)
+    H0 = fitted.baseline_cumulative_hazard_[f"baseline.stratum={first}"]
+    dH = np.diff(np.concatenate([[0.0], H0.to_numpy()]))
+    cols = [c for c in model.terms_[k]] + [c for c, ks in model.shared_.items() if k in ks]
+    check_columns(df, {"df": cols})
+    tm = model.transitions_
+    position = {s: i + 1 for i, s in enumerate(tm.states)}
+    a, b = tm.pairs[k - 1]
+    names = [f"{c}_{position[a]}:{position[b]}" for c in model.terms_[k]]
+    names += [c for c, ks in model.shared_.items() if k in ks]
+    lp = df[cols].to_numpy(dtype=float) @ model.params_[names].to_numpy()
+    if k in model.ph_terms_:
+        lp = lp + model.params_[model.ph_terms_[k]]
+    return H0.index.to_numpy(), dH, np.exp(lp)
+
+
 def predict_occupation(
     model, df: pd.DataFrame, times=None, initial_state=None, stype: int = 2, se: bool = False
 ) -> pd.DataFrame:
@@ -73,10 +94,11 @@ def predict_occupation(
             "predict_occupation needs a clock-forward (Markov) model; a clock-reset model's "
             "occupation probabilities are not a product of its hazards."
         )
-    if model.method != "separate" or model.shared_:
+    stacked = model.method == "stacked"
+    if se and stacked:
         raise ValueError(
-            "predict_occupation needs the per-transition fits; refit with method='separate' "
-            "(the default), which gives the same model."
+            "se=True needs the per-transition fits; refit with method='separate' (the default), "
+            "without shared coefficients or baselines."
         )
     tm = model.transitions_
     states = list(tm.states)
@@ -89,7 +111,10 @@ def predict_occupation(
     for k in range(1, tm.n_transitions + 1):
         a, b = tm.pairs[k - 1]
         fitted = model.transition_models_.get(k)
-        if fitted is not None:
+        if stacked:
+            t, dH, risk = _stacked_hazard(model, k, df)
+            pieces.append((t, dH[:, None] * risk[None, :], index[a], index[b]))
+        elif fitted is not None:
             H0 = fitted.baseline_cumulative_hazard_.iloc[:, 0]
             t = H0.index.to_numpy()
             dH = np.diff(np.concatenate([[0.0], H0.to_numpy()]))
