@@ -129,7 +129,7 @@ def _relapse_states_figure(occ_curve: pd.DataFrame, data: MultiStateData, unit: 
     )
 
 
-def _occupation_section(occ_curve, occ_table, times, truth, unit, data) -> Section:
+def _occupation_section(occ_curve, occ_table, times, truth, unit, data, semi=False) -> Section:
     table = occ_table.rename(columns={"pstate": "estimate", "std_err": "SE"})
     paragraphs = [
         "Aalen-Johansen estimate of the probability of being in each state at time t "
@@ -138,11 +138,28 @@ def _occupation_section(occ_curve, occ_table, times, truth, unit, data) -> Secti
     if truth is not None:
         true = truth.stack().rename("true").rename_axis(["time", "state"]).reset_index()
         table = table.merge(true, on=["time", "state"], how="left")
-        table["(estimate - true) / SE"] = (table["estimate"] - table["true"]) / table["SE"]
+        # an estimate with SE 0 (nobody observed in the state any more) has no z
+        zero = table["SE"].to_numpy() == 0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = (table["estimate"] - table["true"]) / table["SE"]
+        table["(estimate - true) / SE"] = np.where(zero, np.nan, z)
         worst = float(np.nanmax(np.abs(table["(estimate - true) / SE"])))
+        how = (
+            "numerical convolution over the time since entering each state (some transitions "
+            "run on a clock reset at entry: semi-Markov, where the Kolmogorov equations do not "
+            "apply; the Aalen-Johansen estimate of occupation stays consistent)"
+            if semi
+            else "the Kolmogorov forward equations"
+        )
         paragraphs.append(
-            "True occupation: the Kolmogorov forward equations solved for every patient of the "
-            f"cohort and averaged. Largest |estimate - true| / SE: {worst:.2f}."
+            f"True occupation: {how}, solved for every patient of the cohort and averaged. "
+            f"Largest |estimate - true| / SE: {worst:.2f}"
+            + (
+                f" ({int(zero.sum())} estimate(s) with SE 0, where nobody is observed in "
+                "the state, have no ratio)."
+                if zero.any()
+                else "."
+            )
         )
     return Section(
         "State occupation over time",
@@ -352,7 +369,14 @@ def report_for_multistate(
         _guarded(
             "State occupation over time",
             lambda: _occupation_section(
-                state_occupation(data), tables["occupation"], times, true_occ, time_unit, data
+                state_occupation(data),
+                tables["occupation"],
+                times,
+                true_occ,
+                time_unit,
+                data,
+                semi=cohort is not None
+                and any(t.clock == "reset" for t in cohort.scenario.transitions),
             ),
             checks,
         )
