@@ -108,6 +108,24 @@ def _horizons(text: str | None):
     default=None,
     help="Column whose groups Gray's test compares (default for scenarios: er_positive).",
 )
+@click.option(
+    "--id-col",
+    default=None,
+    help="--multistate --data: patient id column (default id). The file has one row per "
+    "patient and interval: id, tstart, tstop, from (the state on the interval), to (the state "
+    "entered at tstop, or the --censor-value), covariates: R's Surv(tstart, tstop, to) with "
+    "id= and istate=from.",
+)
+@click.option("--start-col", default=None, help="--multistate --data: start (default tstart).")
+@click.option("--stop-col", default=None, help="--multistate --data: stop (default tstop).")
+@click.option("--from-col", default=None, help="--multistate --data: state column (from).")
+@click.option("--to-col", default=None, help="--multistate --data: next-state column (to).")
+@click.option(
+    "--states",
+    default=None,
+    help="--multistate --data: the states in order, first = the starting state, e.g. "
+    "mgus,pcm,death (default: from the transitions in the file).",
+)
 @click.option("--time-unit", default="years", show_default=True)
 @click.option(
     "--horizons",
@@ -142,6 +160,12 @@ def report(
     references,
     sites,
     group_col,
+    id_col,
+    start_col,
+    stop_col,
+    from_col,
+    to_col,
+    states,
     time_unit,
     horizons,
     out_dir,
@@ -167,6 +191,18 @@ def report(
         bar.set_postfix_str(step)
         bar.update(1)
 
+    history_columns = {
+        "id_col": id_col,
+        "start_col": start_col,
+        "stop_col": stop_col,
+        "from_col": from_col,
+        "to_col": to_col,
+    }
+    if not multistate:
+        used = [f"--{k[:-4]}-col" for k, v in history_columns.items() if v is not None]
+        used += ["--states"] if states is not None else []
+        if used:
+            raise click.UsageError(f"{', '.join(used)}: only with --multistate --data.")
     if multistate:
         bar.close()
         given = {
@@ -177,12 +213,28 @@ def report(
             "--group": group_col,
             "--duration-col": duration_col,
             "--event-col": event_col,
-            "--formula": formula,
         }
         extra = [o for o, v in given.items() if v]
         if extra:
             raise click.UsageError(f"{', '.join(extra)}: not with --multistate.")
-        result = _multistate_report(scenario, n, seed, data_path, horizon_values)
+        if data_path is not None and (scenario is not None or n is not None or seed is not None):
+            raise click.UsageError("pass either --scenario/--n/--seed or --data, not both.")
+        if data_path is None:
+            result = _multistate_report(
+                scenario, n, seed, horizon_values, formula, history_columns, states
+            )
+        else:
+            from .multistate_data import multistate_data_report
+
+            result = multistate_data_report(
+                data_path,
+                history_columns,
+                formula,
+                censor_value,
+                states,
+                time_unit,
+                horizon_values,
+            )
     elif data_path is not None:
         if scenario is not None or n is not None or seed is not None:
             raise click.UsageError("pass either --scenario/--n/--seed or --data, not both.")
@@ -249,13 +301,14 @@ def report(
         click.echo(line)
 
 
-def _multistate_report(scenario, n, seed, data_path, horizons):
+def _multistate_report(scenario, n, seed, horizons, formula, columns, states):
     from ..report import DEFAULT_MULTISTATE_SCENARIO, report_for_multistate
 
-    if data_path is not None:
+    used = [f"--{k[:-4]}-col" for k, v in columns.items() if v is not None]
+    used += [o for o, v in (("--formula", formula), ("--states", states)) if v is not None]
+    if used:
         raise click.UsageError(
-            "--multistate reports on a multi-state scenario; --data is not supported with it "
-            "(build MultiStateData and call survkit.report.report_for_multistate instead)."
+            f"{', '.join(used)}: only with --data (a scenario names its own states and covariates)."
         )
     check_memory(n or 4000, "report")
     return report_for_multistate(

@@ -1,0 +1,68 @@
+"""``survkit report --multistate --data FILE``: the multi-state report on the user's histories.
+
+The file is in event-history form, one row per patient and interval (the
+data of R's ``survfit(Surv(tstart, tstop, to) ~ 1, id = id, istate = from)``):
+
+    id, tstart, tstop, from, to, covariates...
+
+``from`` is the state occupied on (tstart, tstop], ``to`` the state entered at
+tstop, or the censoring code (``--censor-value``) when the interval ends
+without a transition. The allowed transitions are those the file shows; the
+states come in the order the transitions allow (first = the starting state)
+unless ``--states`` lists them. ``--formula`` names the covariates (plain
+column names joined by +; categorical columns are dummy-coded against their
+first level). Column names and cells are data: nothing from the file is
+evaluated.
+"""
+
+from __future__ import annotations
+
+import click
+
+from .inputs import command_line, event_code, formula_terms, read_table
+from .messages import NONE_WORD
+
+_DEFAULTS = {
+    "id_col": "id",
+    "start_col": "tstart",
+    "stop_col": "tstop",
+    "from_col": "from",
+    "to_col": "to",
+}
+
+
+def multistate_data_report(data_path, columns, formula, censor_value, states, unit, horizons):
+    """The Report for a histories file (see the module docstring)."""
+    from ..data.validation import check_columns
+    from ..multistate import read_histories, transitions_from_histories
+    from ..report import report_for_multistate
+
+    if formula is None:
+        raise click.UsageError(
+            "--multistate --data needs --formula naming the covariates, e.g. --formula 'age + sex'."
+        )
+    cols = {k: (v if v is not None else _DEFAULTS[k]) for k, v in columns.items()}
+    df = read_table(data_path)
+    check_columns(df, {k: [v] for k, v in cols.items()})
+    covariates = formula_terms(formula)
+    check_columns(df, {"formula": covariates})
+    clash = [c for c in covariates if c in cols.values()]
+    if clash:
+        raise click.UsageError(
+            f"--formula names history column(s) {clash}; covariates are the other columns."
+        )
+    to = df[cols["to_col"]]
+    censor = event_code(censor_value, to, NONE_WORD)
+    order = None
+    if states is not None:
+        order = [event_code(s.strip(), to) for s in states.split(",") if s.strip()]
+    tm = transitions_from_histories(df, cols["from_col"], cols["to_col"], censor, order)
+    data = read_histories(df, tm, **cols, censor_value=censor, keep=covariates)
+    return report_for_multistate(
+        data,
+        covariates=covariates,
+        times=horizons,
+        time_unit=unit,
+        command=command_line(),
+        label=f"data file {data_path} ({data.n_patients} patients)",
+    )
