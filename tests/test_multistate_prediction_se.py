@@ -124,6 +124,21 @@ def _weighted_prediction(model, weights, new, times, stype):
     """The prediction after refitting every transition with patient case weights."""
     twin = copy.deepcopy(model)
     long = model.long_.assign(w=model.long_["id"].map(weights).to_numpy())
+    if model.method == "stacked":
+        design = model.stacked_design_
+        frame = pd.concat([long[["Tstart", "Tstop", "status", "w"]], design], axis=1)
+        refit = CoxPH(ties="breslow", tol=1e-13, max_iter=50).fit(
+            frame,
+            duration_col="Tstop",
+            entry_col="Tstart",
+            event_col="status",
+            formula=list(design.columns[:-1]),
+            strata="baseline.stratum",
+            weights_col="w",
+        )
+        twin.transition_models_["stacked"] = refit
+        twin.params_ = pd.Series(refit.params_.to_numpy(), index=model.params_.index)
+        return twin.predict_occupation(new, times=times, stype=stype)["pstate"].to_numpy()
     for k in model.transition_models_:
         rows = long[long["trans"] == k]
         twin.transition_models_[k] = CoxPH(ties="breslow", tol=1e-13, max_iter=50).fit(
@@ -137,10 +152,23 @@ def _weighted_prediction(model, weights, new, times, stype):
     return twin.predict_occupation(new, times=times, stype=stype)["pstate"].to_numpy()
 
 
-@pytest.mark.parametrize("stype", [1, 2])
-def test_influence_is_the_derivative_of_the_prediction(stype):
+SHARED = {"shared_baseline": [[("well", "dead"), ("ill", "dead")]]}
+
+
+@pytest.mark.parametrize(
+    "stype, stacked",
+    [(2, None), (2, SHARED), (1, {**SHARED, "shared": {"x": [1, 3]}})],
+)
+def test_influence_is_the_derivative_of_the_prediction(stype, stacked):
+    # per-transition fits, and stacked fits with a shared baseline (and a shared
+    # coefficient): R's "1:3 + 2:3 ~ 1 / shared" and "~ x / common"
     data = _illness_death(30, seed=5)
-    model = ms.MultiStateCox(tol=1e-13, max_iter=50).fit(data, ["x"])
+    if stacked is None:
+        model = ms.MultiStateCox(tol=1e-13, max_iter=50).fit(data, ["x"])
+    else:
+        terms = {2: ["x"]} if "shared" in stacked else ["x"]
+        model = ms.MultiStateCox(method="stacked", tol=1e-13, max_iter=50)
+        model.fit(data, terms, **stacked)
     new = pd.DataFrame({"x": [-0.5, 1.0]})
     times = [0.5, 1.25, 2.0, 3.5]
     ids = data.histories["id"].unique()
@@ -158,6 +186,19 @@ def test_influence_is_the_derivative_of_the_prediction(stype):
     expected = np.sqrt((numeric**2).sum(axis=0))
     assert (expected[pred["time"].to_numpy() >= 1.25] > 0).all()
     np.testing.assert_allclose(pred["std_err"], expected, rtol=1e-4, atol=1e-8)
+
+
+def test_stacked_fit_gives_the_separate_fits_standard_errors():
+    # the same model fitted two ways (stacked: one stratified fit)
+    data = _illness_death(30, seed=5)
+    new = pd.DataFrame({"x": [-0.5, 1.0]})
+    times = [0.5, 1.25, 2.0, 3.5]
+    separate = ms.MultiStateCox(tol=1e-13, max_iter=50).fit(data, ["x"])
+    stacked = ms.MultiStateCox(method="stacked", tol=1e-13, max_iter=50).fit(data, ["x"])
+    a = separate.predict_occupation(new, times=times, se=True)
+    b = stacked.predict_occupation(new, times=times, se=True)
+    np.testing.assert_allclose(b["pstate"], a["pstate"], rtol=0, atol=1e-10)
+    np.testing.assert_allclose(b["std_err"], a["std_err"], rtol=1e-7, atol=1e-12)
 
 
 def test_se_needs_breslow_and_the_covariates():

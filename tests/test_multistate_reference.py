@@ -289,5 +289,3 @@ def test_shared_baseline_groups_and_their_errors():
         ms.MultiStateCox(method="stacked").fit(data, ["x1"], shared_baseline=[[3, 5], [5, 6]])
     with pytest.raises(ValueError, match="not a group"):
         ms.MultiStateCox(method="stacked").fit(data, ["x1"], shared_baseline=[("free", "death")])
-    with pytest.raises(ValueError, match="se=True needs the per-transition fits"):
-        model.predict_occupation(pd.DataFrame({"x1": [0.0]}), times=[1.0], se=True)

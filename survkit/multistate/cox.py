@@ -52,8 +52,10 @@ class MultiStateCox(BaseEstimator):
     the patient), ``naive_standard_errors_``, ``variance_``,
     ``naive_variance_``, ``log_likelihood_``, ``log_likelihood_null_``,
     ``transition_models_`` (the ``CoxPH`` of each transition; with
-    ``method="stacked"`` the one stratified model), ``terms_`` (transition
-    number -> covariates), ``transitions_``.
+    ``method="stacked"`` the one stratified model, whose design columns and
+    baseline stratum are ``stacked_design_``), ``terms_`` (transition
+    number -> covariates), ``shared_``, ``shared_baseline_``, ``ph_terms_``,
+    ``transitions_``.
     """
 
     def __init__(
@@ -197,6 +199,8 @@ class MultiStateCox(BaseEstimator):
             cluster_col="id" if robust else None,
         )
         self.transition_models_ = {"stacked": model}
+        # the stacked fit's design (rows of long_) and stratum, for prediction SEs
+        self.stacked_design_ = wide[[*columns, "baseline.stratum"]]
         self._beta = model.params_.to_numpy()
         self._naive = model.naive_variance_.to_numpy()
         self._var = model.variance_.to_numpy()

@@ -95,11 +95,6 @@ def predict_occupation(
             "occupation probabilities are not a product of its hazards."
         )
     stacked = model.method == "stacked"
-    if se and stacked:
-        raise ValueError(
-            "se=True needs the per-transition fits; refit with method='separate' (the default), "
-            "without shared coefficients or baselines."
-        )
     tm = model.transitions_
     states = list(tm.states)
     start = states[0] if initial_state is None else initial_state

@@ -50,16 +50,63 @@ def _tail_sums(key: np.ndarray, values: np.ndarray, at: np.ndarray) -> np.ndarra
     return cum[-1] - cum[first]
 
 
-def _transition_parts(model, k: int, df: pd.DataFrame, pid: np.ndarray, n_pat: int) -> dict:
+def _stacked_new_design(model, k: int, df: pd.DataFrame) -> np.ndarray:
+    """Rows of ``df`` as transition k in the stacked fit's columns (R's expanded design)."""
+    columns = list(model.stacked_design_.columns[:-1])
+    out = np.zeros((len(df), len(columns)))
+    used = list(model.terms_[k]) + [c for c, ks in model.shared_.items() if k in ks]
+    check_columns(df, {"df": used})
+    for c in model.terms_[k]:
+        out[:, columns.index(f"{c}.{k}")] = df[c].to_numpy(dtype=float)
+    for c, ks in model.shared_.items():
+        if k in ks:
+            out[:, columns.index(f"{c}.shared")] = df[c].to_numpy(dtype=float)
+    if k in model.ph_terms_:
+        out[:, columns.index(f"ph.{k}")] = 1.0
+    return out
+
+
+def _stacked_parts(model, k: int, df: pd.DataFrame):
+    """Rows, design and coefficients of transition k's stratum in the stacked fit."""
+    design = model.stacked_design_
+    first = next((ks[0] for ks in model.shared_baseline_ if k in ks), k)
+    inside = design["baseline.stratum"].to_numpy() == first
+    X = design.iloc[:, :-1].to_numpy(dtype=float)[inside]
+    beta = model.transition_models_["stacked"].params_.to_numpy()
+    return inside, X, beta, _stacked_new_design(model, k, df)
+
+
+def _patient_dfbeta(fitted, pid: np.ndarray, n_pat: int) -> np.ndarray:
+    """A Cox fit's dfbeta residuals summed by patient: (n_pat, p)."""
+    rows = fitted.residuals("dfbeta").to_numpy()
+    return np.column_stack(
+        [np.bincount(pid, weights=rows[:, j], minlength=n_pat) for j in range(rows.shape[1])]
+    )
+
+
+def _transition_parts(
+    model, k: int, df: pd.DataFrame, pid: np.ndarray, n_pat: int, stacked_dfbeta=None
+) -> dict:
     long = model.long_
-    inside = long["trans"].to_numpy() == k
+    stacked = model.method == "stacked"
+    if stacked:  # the rows of k's stratum: all transitions sharing its baseline
+        inside, X, beta, new = _stacked_parts(model, k, df)
+        dfbeta = stacked_dfbeta
+    else:
+        inside = long["trans"].to_numpy() == k
     start = long["Tstart"].to_numpy(dtype=float)[inside]
     stop = long["Tstop"].to_numpy(dtype=float)[inside]
     event = long["status"].to_numpy()[inside] == 1
     who = pid[inside]
     fitted = model.transition_models_.get(k)
     n_new = len(df)
-    if fitted is not None:
+    if stacked:
+        centre = X.mean(axis=0)
+        X = X - centre
+        new = new - centre
+        risk = np.exp(X @ beta)
+        rho = np.exp(new @ beta)
+    elif fitted is not None:
         cols = list(model.terms_[k])
         check_columns(df, {"df": cols})
         X = long.loc[inside, cols].to_numpy(dtype=float)
@@ -69,10 +116,7 @@ def _transition_parts(model, k: int, df: pd.DataFrame, pid: np.ndarray, n_pat: i
         new = df[cols].to_numpy(dtype=float) - centre
         risk = np.exp(X @ beta)
         rho = np.exp(new @ beta)
-        dfbeta = fitted.residuals("dfbeta").to_numpy()
-        dfbeta = np.column_stack(
-            [np.bincount(who, weights=dfbeta[:, j], minlength=n_pat) for j in range(len(cols))]
-        )
+        dfbeta = _patient_dfbeta(fitted, who, n_pat)
     else:
         X = np.zeros((start.size, 0))
         new = np.zeros((n_new, 0))
@@ -158,10 +202,15 @@ def occupation_influence(
     n_states = len(tm.states)
     pid, _ = pd.factorize(model.long_["id"])
     n_pat = int(pid.max()) + 1
+    stacked_dfbeta = (
+        _patient_dfbeta(model.transition_models_["stacked"], pid, n_pat)
+        if model.method == "stacked"
+        else None
+    )
     parts = []
     for k in range(1, tm.n_transitions + 1):
         a, b = tm.pairs[k - 1]
-        part = _transition_parts(model, k, df, pid, n_pat)
+        part = _transition_parts(model, k, df, pid, n_pat, stacked_dfbeta)
         part["pair"] = (index[a], index[b])
         parts.append(part)
     all_times = np.unique(np.concatenate([p["times"] for p in parts]))
