@@ -172,6 +172,39 @@ def test_semi_markov_occupation_within_monte_carlo_error():
     assert apart >= 3  # the forward-clock truth is rejected somewhere
 
 
+def test_simulation_study_takes_the_semi_markov_truth(tmp_path):
+    # run_multistate_study's estimands on a clock-reset scenario file: the truth is
+    # the convolution's (the Kolmogorov solver used to refuse it), averaged over the
+    # reference cohort with its Monte Carlo error
+    from survkit.simstudy import MultiStateStudy
+    from survkit.simstudy.multistate_methods import (
+        multistate_estimands,
+        pstate_id,
+        reference_seed,
+    )
+    from synthetic.multistate_file import load_multistate_scenario, multistate_directory
+    from synthetic.multistate_truth import occupation_probabilities
+
+    states = ["no_relapse", "bone", "lung", "liver", "brain", "death"]
+    growing = (multistate_directory() / f"{NAME}.toml").read_text()
+    growing = growing.replace("growth_per_year = 0.0", "growth_per_year = 0.3")
+    path = tmp_path / "reset.toml"
+    path.write_text(growing.replace("[[transitions]]\n", '[[transitions]]\nclock = "reset"\n'))
+    study = MultiStateStudy(
+        scenario=str(path), methods=("state_occupation",), times=(1.0, 4.0), reference_n=100
+    )
+    truth = multistate_estimands(study).set_index("estimand")
+    assert len(truth) == 12 and (truth["kind"] == "pstate").all()
+    np.testing.assert_allclose(truth.groupby("time")["true_value"].sum(), 1.0, atol=1e-4)
+    assert (truth["true_value_mcse"] > 0).all()
+    # the convolution's average over the study's reference cohort
+    reference = simulate_multistate(path, 100, reference_seed(study.seed, 0)).first.data
+    reset = occupation_probabilities(load_multistate_scenario(path), reference, [4.0])
+    np.testing.assert_allclose(
+        [truth.loc[pstate_id(s, 4.0), "true_value"] for s in states], reset[0], rtol=1e-12
+    )
+
+
 def test_first_event_cohort_data_gives_the_competing_risks_incidence():
     # Cohort.data (first events only) as multi-state data: occupying a relapse
     # state at t is having had that first event by t, so the Aalen-Johansen
