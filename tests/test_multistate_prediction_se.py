@@ -162,7 +162,7 @@ SHARED = {"shared_baseline": [[("well", "dead"), ("ill", "dead")]]}
 def test_influence_is_the_derivative_of_the_prediction(stype, stacked):
     # per-transition fits, and stacked fits with a shared baseline (and a shared
     # coefficient): R's "1:3 + 2:3 ~ 1 / shared" and "~ x / common"
-    data = _illness_death(30, seed=5)
+    data = _illness_death(20, seed=5)
     if stacked is None:
         model = ms.MultiStateCox(tol=1e-13, max_iter=50).fit(data, ["x"])
     else:

@@ -146,7 +146,7 @@ def test_semi_markov_occupation_within_monte_carlo_error():
     for entry in raw["transitions"]:
         entry["clock"] = "reset"
     reset = parse_multistate(raw, source="growing hazards, reset", name="reset")
-    cohort = simulate_multistate(reset, n=15000, seed=31)
+    cohort = simulate_multistate(reset, n=12000, seed=31)
     tm = ms.transition_matrix(cohort.states, cohort.pairs)
     data = ms.read_histories(cohort.histories(), tm, id_col="patient_id", keep=[])
     occ = ms.state_occupation(data)
@@ -159,7 +159,9 @@ def test_semi_markov_occupation_within_monte_carlo_error():
         each.std(axis=0, ddof=1) / np.sqrt(len(other)), index=times, columns=cohort.states
     )
     markov = pd.DataFrame(
-        occupation_probabilities(forward, other, times), index=times, columns=cohort.states
+        occupation_probabilities(forward, other, times, method="convolution", steps=500),
+        index=times,
+        columns=cohort.states,
     )
     apart = 0
     for t in times:

@@ -214,11 +214,13 @@ def occupation_influence(
         part["pair"] = (index[a], index[b])
         parts.append(part)
     all_times = np.unique(np.concatenate([p["times"] for p in parts]))
+    all_times = all_times[all_times <= grid.max(initial=0.0)]  # later steps change nothing
     lookup = [np.searchsorted(all_times, p["times"]) for p in parts]
     active = [[] for _ in all_times]
     for q, where in enumerate(lookup):
         for m, step in enumerate(where):
-            active[step].append((q, m))
+            if step < all_times.size:  # times past the last one asked are left out
+                active[step].append((q, m))
     n_new = len(df)
     P = np.zeros((n_new, n_states))
     P[:, start] = 1.0

@@ -36,7 +36,7 @@ def _variant(growth: float, clock: str, death_clock: str | None = None):
 
 @pytest.fixture(scope="module")
 def patients():
-    return simulate_multistate(NAME, n=25, seed=12).first.data
+    return simulate_multistate(NAME, n=12, seed=12).first.data
 
 
 def test_convolution_equals_kolmogorov_on_a_markov_scenario(patients):
