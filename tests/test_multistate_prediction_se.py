@@ -209,3 +209,7 @@ def test_se_needs_breslow_and_the_covariates():
     breslow = ms.MultiStateCox().fit(data, ["x"])
     with pytest.raises(ValueError, match="'x'"):
         breslow.predict_occupation(pd.DataFrame({"z": [0.0]}), times=[1.0], se=True)
+    stacked = ms.MultiStateCox(method="stacked").fit(data, ["x"], **SHARED)
+    for model in (breslow, stacked):
+        with pytest.raises(ValueError, match="column 'x' has 1 missing"):
+            model.predict_occupation(pd.DataFrame({"x": [np.nan]}), times=[1.0], se=True)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..data.validation import check_columns
+from ..data.validation import check_columns, check_finite_numeric
 from .prediction_se import occupation_influence
 
 __all__ = ["predict_occupation"]
@@ -69,7 +69,8 @@ def _stacked_hazard(model, k: int, df: pd.DataFrame):
     a, b = tm.pairs[k - 1]
     names = [f"{c}_{position[a]}:{position[b]}" for c in model.terms_[k]]
     names += [c for c, ks in model.shared_.items() if k in ks]
-    lp = df[cols].to_numpy(dtype=float) @ model.params_[names].to_numpy()
+    X = np.column_stack([check_finite_numeric(df[c], c, covariate=True) for c in cols])
+    lp = X.reshape(len(df), len(cols)) @ model.params_[names].to_numpy()
     if k in model.ph_terms_:
         lp = lp + model.params_[model.ph_terms_[k]]
     return H0.index.to_numpy(), dH, np.exp(lp)

@@ -37,7 +37,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..data.validation import check_columns
+from ..data.validation import check_columns, check_finite_numeric
 
 __all__ = ["occupation_influence"]
 
@@ -57,10 +57,10 @@ def _stacked_new_design(model, k: int, df: pd.DataFrame) -> np.ndarray:
     used = list(model.terms_[k]) + [c for c, ks in model.shared_.items() if k in ks]
     check_columns(df, {"df": used})
     for c in model.terms_[k]:
-        out[:, columns.index(f"{c}.{k}")] = df[c].to_numpy(dtype=float)
+        out[:, columns.index(f"{c}.{k}")] = check_finite_numeric(df[c], c, covariate=True)
     for c, ks in model.shared_.items():
         if k in ks:
-            out[:, columns.index(f"{c}.shared")] = df[c].to_numpy(dtype=float)
+            out[:, columns.index(f"{c}.shared")] = check_finite_numeric(df[c], c, covariate=True)
     if k in model.ph_terms_:
         out[:, columns.index(f"ph.{k}")] = 1.0
     return out
@@ -113,7 +113,12 @@ def _transition_parts(
         beta = fitted.params_.to_numpy()
         centre = X.mean(axis=0)  # centred risk scores: exp() cannot overflow on raw ages
         X = X - centre
-        new = df[cols].to_numpy(dtype=float) - centre
+        new = (
+            np.column_stack([check_finite_numeric(df[c], c, covariate=True) for c in cols]).reshape(
+                n_new, len(cols)
+            )
+            - centre
+        )
         risk = np.exp(X @ beta)
         rho = np.exp(new @ beta)
         dfbeta = _patient_dfbeta(fitted, who, n_pat)
