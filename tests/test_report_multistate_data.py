@@ -100,10 +100,8 @@ def test_odd_file_with_one_transition_seen_once(tmp_path):
     "args, message",
     [
         (["--formula", "age", "--censor-value", "censor"], "--id-col: 1 column(s) not in the data"),
-        (
-            ["--formula", "agee", *ODD_COLUMNS],
-            "--formula: 1 column(s) not in the data: 'agee'",
-        ),
+        (["--formula", "agee", *ODD_COLUMNS], "--formula: 1 term(s) are not columns"),
+        (["--formula", "C(age)", *ODD_COLUMNS], "Give plain column names"),
         (
             ["--formula", "age", *ODD_COLUMNS[:-2]],
             "--censor-value '0' does not occur in column 'next'",

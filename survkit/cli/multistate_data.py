@@ -45,7 +45,14 @@ def multistate_data_report(data_path, columns, formula, censor_value, states, un
     df = read_table(data_path)
     check_columns(df, {k: [v] for k, v in cols.items()})
     covariates = formula_terms(formula)
-    check_columns(df, {"formula": covariates})
+    unknown = [c for c in covariates if c not in df.columns]
+    if unknown:
+        raise click.UsageError(
+            f"--formula: {len(unknown)} term(s) are not columns of {data_path}: {unknown}. "
+            "Give plain column names joined by + (categorical columns are dummy-coded "
+            "against their first level; derived covariates go in the file). Columns: "
+            f"{', '.join(map(str, df.columns[:12]))}."
+        )
     clash = [c for c in covariates if c in cols.values()]
     if clash:
         raise click.UsageError(

@@ -58,7 +58,8 @@ def _horizons(text: str | None):
     "--multistate",
     is_flag=True,
     help="The multi-state report (after the first relapse) on a multi-state scenario "
-    "(default: breast_site_dormancy_progression).",
+    "(default: breast_site_dormancy_progression), or with --data on a file of histories "
+    "(see --id-col; covariates in --formula as plain column names).",
 )
 @click.option("--n", "n", type=click.IntRange(min=50), default=None, help="Patients (4000).")
 @click.option("--seed", type=click.IntRange(min=0), default=None, help="Random seed (1).")
