@@ -130,3 +130,18 @@ def test_history_options_only_with_multistate_data(tmp_path):
     assert result.exit_code != 0 and "--id-col: only with --multistate --data" in result.output
     result = run(main, ["report", "--multistate", "--states", "a,b", "--out", str(tmp_path / "b")])
     assert result.exit_code != 0 and "--states: only with --data" in result.output
+
+
+def test_states_coded_as_numbers(tmp_path):
+    # 1 = healthy, 2 = ill, 3 = dead, 0 = censored (the default --censor-value)
+    coded = ODD.replace("healthy", "1").replace("ill", "2").replace("dead", "3")
+    data = tmp_path / "coded.csv"
+    data.write_text(coded.replace("censor", "0"))
+    out = tmp_path / "coded"
+    columns = [c for c in ODD_COLUMNS if c not in ("--censor-value", "censor")]
+    result = _run(["--data", str(data), "--formula", "age", *columns, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    checks = json.loads((out / "checks.json").read_text())
+    assert "skipped_sections" not in checks
+    (test,) = checks["origin_tests"]
+    assert (test["target"], test["origins"], test["reference"]) == (3, "1, 2", 1)

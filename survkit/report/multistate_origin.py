@@ -57,9 +57,14 @@ def origin_section(data, tests, covariates, cohort=None, generic=False) -> Secti
     came_from = "the state" if generic else "the organ"
     among = "states" if generic else "relapse states"
     bullets, tables = [], []
+    # the table shows states as text: map them back to the data's own values (1, 2, ...)
+    state = {str(s): s for s in data.transitions.states}
     for row in tests.itertuples(index=False):
         table, _ = origin_effect(
-            data, row.target, covariates, origins=[o.strip() for o in row.origins.split(",")]
+            data,
+            state[str(row.target)],
+            covariates,
+            origins=[state[o.strip()] for o in row.origins.split(",")],
         )
         hr = np.exp(table["coef"])
         parts = [
