@@ -83,7 +83,8 @@ def test_odd_file_with_one_transition_seen_once(tmp_path):
     data = tmp_path / "odd.csv"
     data.write_text(ODD)
     out = tmp_path / "odd"
-    result = _run(["--data", str(data), "--formula", "age", *ODD_COLUMNS, "--out", str(out)])
+    args = ["--data", str(data), "--formula", "age", *ODD_COLUMNS, "--absorbing", "dead"]
+    result = _run([*args, "--out", str(out)])
     assert result.exit_code == 0, result.output
     checks = json.loads((out / "checks.json").read_text())
     assert checks["source"] == f"data file {data} (8 patients)"
@@ -112,6 +113,10 @@ def test_odd_file_with_one_transition_seen_once(tmp_path):
         ),
         (["--formula", "pid", *ODD_COLUMNS], "--formula names history column(s) ['pid']"),
         (ODD_COLUMNS, "needs --formula"),
+        (
+            ["--formula", "age", *ODD_COLUMNS, "--absorbing", "ill,dead"],
+            "--absorbing: 1 row(s) start in absorbing state 'ill' (first: row 1)",
+        ),
         (["--formula", "age", *ODD_COLUMNS, "--n", "100"], "not both"),
     ],
 )
@@ -130,6 +135,8 @@ def test_history_options_only_with_multistate_data(tmp_path):
     assert result.exit_code != 0 and "--id-col: only with --multistate --data" in result.output
     result = run(main, ["report", "--multistate", "--states", "a,b", "--out", str(tmp_path / "b")])
     assert result.exit_code != 0 and "--states: only with --data" in result.output
+    result = run(main, ["report", "--multistate", "--absorbing", "b", "--out", str(tmp_path / "c")])
+    assert result.exit_code != 0 and "--absorbing: only with --data" in result.output
 
 
 def test_states_coded_as_numbers(tmp_path):

@@ -9,7 +9,8 @@ data of R's ``survfit(Surv(tstart, tstop, to) ~ 1, id = id, istate = from)``):
 tstop, or the censoring code (``--censor-value``) when the interval ends
 without a transition. The allowed transitions are those the file shows; the
 states come in the order the transitions allow (first = the starting state)
-unless ``--states`` lists them. ``--formula`` names the covariates (plain
+unless ``--states`` lists them; ``--absorbing death`` makes a row that
+leaves death an error rather than a transition. ``--formula`` names the covariates (plain
 column names joined by +; categorical columns are dummy-coded against their
 first level). Column names and cells are data: nothing from the file is
 evaluated.
@@ -31,7 +32,9 @@ _DEFAULTS = {
 }
 
 
-def multistate_data_report(data_path, columns, formula, censor_value, states, unit, horizons):
+def multistate_data_report(
+    data_path, columns, formula, censor_value, states, absorbing, unit, horizons
+):
     """The Report for a histories file (see the module docstring)."""
     from ..data.validation import check_columns
     from ..multistate import read_histories, transitions_from_histories
@@ -60,10 +63,11 @@ def multistate_data_report(data_path, columns, formula, censor_value, states, un
         )
     to = df[cols["to_col"]]
     censor = event_code(censor_value, to, NONE_WORD)
-    order = None
-    if states is not None:
-        order = [event_code(s.strip(), to) for s in states.split(",") if s.strip()]
-    tm = transitions_from_histories(df, cols["from_col"], cols["to_col"], censor, order)
+    order = _codes(states, to)
+    final = _codes(absorbing, to)
+    tm = transitions_from_histories(
+        df, cols["from_col"], cols["to_col"], censor, order, absorbing=final
+    )
     data = read_histories(df, tm, **cols, censor_value=censor, keep=covariates)
     return report_for_multistate(
         data,
@@ -73,3 +77,10 @@ def multistate_data_report(data_path, columns, formula, censor_value, states, un
         command=command_line(),
         label=f"data file {data_path} ({data.n_patients} patients)",
     )
+
+
+def _codes(text: str | None, column) -> list | None:
+    """A comma-separated list of states typed on the command line, in the column's type."""
+    if text is None:
+        return None
+    return [event_code(s.strip(), column) for s in text.split(",") if s.strip()]

@@ -127,6 +127,12 @@ def _horizons(text: str | None):
     help="--multistate --data: the states in order, first = the starting state, e.g. "
     "mgus,pcm,death (default: from the transitions in the file).",
 )
+@click.option(
+    "--absorbing",
+    default=None,
+    help="--multistate --data: states nobody leaves, e.g. death (comma-separated): a row "
+    "that starts in one is an error (default: whatever the file shows is allowed).",
+)
 @click.option("--time-unit", default="years", show_default=True)
 @click.option(
     "--horizons",
@@ -167,6 +173,7 @@ def report(
     from_col,
     to_col,
     states,
+    absorbing,
     time_unit,
     horizons,
     out_dir,
@@ -201,7 +208,7 @@ def report(
     }
     if not multistate:
         used = [f"--{k[:-4]}-col" for k, v in history_columns.items() if v is not None]
-        used += ["--states"] if states is not None else []
+        used += [o for o, v in (("--states", states), ("--absorbing", absorbing)) if v]
         if used:
             raise click.UsageError(f"{', '.join(used)}: only with --multistate --data.")
     if multistate:
@@ -222,7 +229,12 @@ def report(
             raise click.UsageError("pass either --scenario/--n/--seed or --data, not both.")
         if data_path is None:
             result = _multistate_report(
-                scenario, n, seed, horizon_values, formula, history_columns, states
+                scenario,
+                n,
+                seed,
+                horizon_values,
+                history_columns,
+                {"--formula": formula, "--states": states, "--absorbing": absorbing},
             )
         else:
             from .multistate_data import multistate_data_report
@@ -233,6 +245,7 @@ def report(
                 formula,
                 censor_value,
                 states,
+                absorbing,
                 time_unit,
                 horizon_values,
             )
@@ -302,11 +315,11 @@ def report(
         click.echo(line)
 
 
-def _multistate_report(scenario, n, seed, horizons, formula, columns, states):
+def _multistate_report(scenario, n, seed, horizons, columns, data_options):
     from ..report import DEFAULT_MULTISTATE_SCENARIO, report_for_multistate
 
     used = [f"--{k[:-4]}-col" for k, v in columns.items() if v is not None]
-    used += [o for o, v in (("--formula", formula), ("--states", states)) if v is not None]
+    used += [o for o, v in data_options.items() if v is not None]
     if used:
         raise click.UsageError(
             f"{', '.join(used)}: only with --data (a scenario names its own states and covariates)."

@@ -236,6 +236,7 @@ def transitions_from_histories(
     to_col: str = "to",
     censor_value: object = "censored",
     states: list | None = None,
+    absorbing: list | None = None,
 ) -> TransitionMatrix:
     """The transitions observed in a table in event-history form (as R's ``survcheck``).
 
@@ -243,6 +244,8 @@ def transitions_from_histories(
     allowed. ``states`` fixes their order (the first is where patients
     start); by default states come in the order the transitions allow (each
     origin before its targets), ties by first appearance in the table.
+    ``absorbing`` names states nobody may leave (death): a row that leaves
+    one, or is at risk in one, is an error instead of a new transition.
     """
     check_dataframe(df)
     check_columns(df, {"from_col": [from_col], "to_col": [to_col]})
@@ -263,6 +266,14 @@ def transitions_from_histories(
             f"{shown}); give the code that marks a censored interval, or censor_value=None "
             "if no interval is censored."
         )
+    for state in absorbing or []:
+        leaving = origin == state
+        if leaving.any():
+            raise ValueError(
+                f"absorbing: {int(leaving.sum())} row(s) start in absorbing state {state!r} "
+                f"(first: row {int(np.flatnonzero(leaving)[0])}); nobody leaves it. Remove "
+                "those rows or fix the states."
+            )
     pairs = list(dict.fromkeys(zip(origin[moved], target[moved], strict=True)))
     if not pairs:
         raise ValueError(
