@@ -199,6 +199,13 @@ def test_stacked_fit_gives_the_separate_fits_standard_errors():
     b = stacked.predict_occupation(new, times=times, se=True)
     np.testing.assert_allclose(b["pstate"], a["pstate"], rtol=0, atol=1e-10)
     np.testing.assert_allclose(b["std_err"], a["std_err"], rtol=1e-7, atol=1e-12)
+    # a transition without covariates: Nelson-Aalen in both fits
+    one = {1: ["x"]}
+    a = ms.MultiStateCox(tol=1e-13).fit(data, one).predict_occupation(new, times, se=True)
+    b = ms.MultiStateCox(method="stacked", tol=1e-13).fit(data, one)
+    b = b.predict_occupation(new, times, se=True)
+    np.testing.assert_allclose(b["pstate"], a["pstate"], rtol=0, atol=1e-10)
+    np.testing.assert_allclose(b["std_err"], a["std_err"], rtol=1e-7, atol=1e-12)
 
 
 def test_se_needs_breslow_and_the_covariates():

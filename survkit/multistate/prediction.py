@@ -69,8 +69,10 @@ def _stacked_hazard(model, k: int, df: pd.DataFrame):
     a, b = tm.pairs[k - 1]
     names = [f"{c}_{position[a]}:{position[b]}" for c in model.terms_[k]]
     names += [c for c, ks in model.shared_.items() if k in ks]
-    X = np.column_stack([check_finite_numeric(df[c], c, covariate=True) for c in cols])
-    lp = X.reshape(len(df), len(cols)) @ model.params_[names].to_numpy()
+    X = np.zeros((len(df), len(cols)))
+    for j, c in enumerate(cols):
+        X[:, j] = check_finite_numeric(df[c], c, covariate=True)
+    lp = X @ model.params_[names].to_numpy()
     if k in model.ph_terms_:
         lp = lp + model.params_[model.ph_terms_[k]]
     return H0.index.to_numpy(), dH, np.exp(lp)
