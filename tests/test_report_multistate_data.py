@@ -79,22 +79,29 @@ def test_mgus2_report_equals_r(tmp_path):
     assert "Does the state a patient came from change what comes next?" in html
 
 
-def test_odd_file_with_one_transition_seen_once(tmp_path):
+def test_odd_file_with_one_transition_seen_once_and_states_coded_as_numbers(tmp_path):
+    # 1 = healthy, 2 = ill, 3 = dead, 0 = censored (the default --censor-value)
+    coded = ODD.replace("healthy", "1").replace("ill", "2").replace("dead", "3")
     data = tmp_path / "odd.csv"
-    data.write_text(ODD)
+    data.write_text(coded.replace("censor", "0"))
     out = tmp_path / "odd"
-    args = ["--data", str(data), "--formula", "age", *ODD_COLUMNS, "--absorbing", "dead"]
+    columns = [c for c in ODD_COLUMNS if c not in ("--censor-value", "censor")]
+    args = ["--data", str(data), "--formula", "age", *columns, "--absorbing", "3"]
     result = _run([*args, "--out", str(out)])
     assert result.exit_code == 0, result.output
     checks = json.loads((out / "checks.json").read_text())
     assert checks["source"] == f"data file {data} (8 patients)"
+    assert "skipped_sections" not in checks
     (thin,) = checks["transitions_without_covariates"]
-    assert thin.startswith("ill -> dead (1 event: covariate 'age' is constant")
+    assert thin.startswith("2 -> 3 (1 event: covariate 'age' is constant")
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "Fitted without covariates" in html and "could not be estimated" not in html
     transitions = pd.read_csv(out / "tables" / "transitions.csv")
     assert list(transitions["n"]) == [1, 3, 1]
-    assert sorted(pd.read_csv(out / "tables" / "hazard_ratios.csv")["to"]) == ["dead", "ill"]
+    assert sorted(pd.read_csv(out / "tables" / "hazard_ratios.csv")["to"]) == [2, 3]
+    # the origin test reads the states back as numbers
+    (test,) = checks["origin_tests"]
+    assert (test["target"], test["origins"], test["reference"]) == (3, "1, 2", 1)
 
 
 @pytest.mark.parametrize(
@@ -137,18 +144,3 @@ def test_history_options_only_with_multistate_data(tmp_path):
     assert result.exit_code != 0 and "--states: only with --data" in result.output
     result = run(main, ["report", "--multistate", "--absorbing", "b", "--out", str(tmp_path / "c")])
     assert result.exit_code != 0 and "--absorbing: only with --data" in result.output
-
-
-def test_states_coded_as_numbers(tmp_path):
-    # 1 = healthy, 2 = ill, 3 = dead, 0 = censored (the default --censor-value)
-    coded = ODD.replace("healthy", "1").replace("ill", "2").replace("dead", "3")
-    data = tmp_path / "coded.csv"
-    data.write_text(coded.replace("censor", "0"))
-    out = tmp_path / "coded"
-    columns = [c for c in ODD_COLUMNS if c not in ("--censor-value", "censor")]
-    result = _run(["--data", str(data), "--formula", "age", *columns, "--out", str(out)])
-    assert result.exit_code == 0, result.output
-    checks = json.loads((out / "checks.json").read_text())
-    assert "skipped_sections" not in checks
-    (test,) = checks["origin_tests"]
-    assert (test["target"], test["origins"], test["reference"]) == (3, "1, 2", 1)
