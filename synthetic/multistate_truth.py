@@ -15,6 +15,10 @@ point of an effect, where a hazard jumps; the answer is the average over the
 patients, which is what the Aalen-Johansen estimator estimates from the same
 cohort. The no-relapse probability has the closed form exp(-Σ_k H_k(t | x)),
 which the tests use to check the solver.
+
+With a clock-reset (semi-Markov) transition the forward equations do not
+apply; the occupation is then computed by numerical convolution
+(``multistate_semi_markov``).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from scipy.integrate import solve_ivp
 from threadpoolctl import threadpool_limits
 
 from synthetic import truth as _truth
+from synthetic.multistate_semi_markov import semi_markov_occupation
 
 _RTOL = 1e-10
 _ATOL = 1e-12
@@ -52,24 +57,39 @@ def _transition_table(scenario, design, n):
 
 
 def occupation_probabilities(
-    scenario, data, times, rtol: float = _RTOL, individual: bool = False
+    scenario,
+    data,
+    times,
+    rtol: float = _RTOL,
+    individual: bool = False,
+    steps: int = 1000,
+    method: str = "auto",
 ) -> np.ndarray:
     """Average P(state at t) over the patients in ``data``: times x states, or
     with ``individual=True`` every patient's: patients x times x states.
 
-    ``rtol`` is the solver's relative tolerance (the absolute one is 1e-12).
-    The patients' equations are independent, so one BLAS thread is used: the
-    solver's small vector operations only lose time to thread start-up.
+    ``method="auto"`` solves the Kolmogorov equations for a Markov scenario
+    (``rtol`` is the solver's relative tolerance, the absolute one 1e-12;
+    the patients' equations are independent, so one BLAS thread is used) and
+    convolves (``multistate_semi_markov``, ``steps`` grid cells) when some
+    transition runs on a reset clock; ``"kolmogorov"`` or ``"convolution"``
+    force one (the convolution also solves Markov scenarios, which is how
+    it is checked).
     """
+    if method not in ("auto", "kolmogorov", "convolution"):
+        raise ValueError(f"method={method!r}; use 'auto', 'kolmogorov' or 'convolution'.")
     reset = [f"{t.origin}->{t.target}" for t in scenario.transitions if t.clock == "reset"]
-    if reset:
+    if reset and method == "kolmogorov":
         raise ValueError(
             f"transitions {reset} run on a clock reset at entry (semi-Markov); the Kolmogorov "
-            "forward equations need a Markov model, so no true occupation is computed."
+            "forward equations need a Markov model. Use method='convolution' (or 'auto')."
         )
     times = _truth.check_times(times)
     design = _truth.design_from_data(scenario.base, data)
     n = len(data)
+    if method == "convolution" or (reset and method == "auto"):
+        out = semi_markov_occupation(scenario, design, n, times, steps=steps)
+        return out if individual else out.mean(axis=0)
     n_states = len(scenario.states)
     table = _transition_table(scenario, design, n)
 

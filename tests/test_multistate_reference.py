@@ -119,11 +119,19 @@ def test_multistate_cox_equals_coxph(case, method):
             v: [tuple(st[int(i) - 1] for i in part.strip().split(":")) for part in r.split("+")]
             for v, r in c["shared"].items()
         }
-        if method == "separate":
-            with pytest.raises(ValueError, match="stacked"):
-                model.fit(data, c["covariates"], shared=shared)
-            return
-    model.fit(data, c["covariates"], shared=shared)
+    groups = None
+    if c.get("shared_baseline"):  # R's "1:3 + 2:3 ~ 1 / shared" -> [[(from, to), ...]]
+        st = c["states"]
+        groups = [
+            [tuple(st[int(i) - 1] for i in part.strip().split(":"))]
+            for part in c["shared_baseline"].split("+")
+        ]
+        groups = [[pair for group in groups for pair in group]]
+    if (shared or groups) and method == "separate":
+        with pytest.raises(ValueError, match="stacked"):
+            model.fit(data, c["covariates"], shared=shared, shared_baseline=groups)
+        return
+    model.fit(data, c["covariates"], shared=shared, shared_baseline=groups)
     names = list(c["coef"])
     assert sorted(names) == sorted(model.params_.index)
     np.testing.assert_allclose(model.params_[names], list(c["coef"].values()), rtol=COEF_RTOL)
@@ -168,7 +176,12 @@ def test_transition_specific_covariates_and_their_errors():
 def test_predicted_occupation_equals_survfit_coxph(case):
     c = CASES[case]
     data = _data(c["data"])
-    model = ms.MultiStateCox(tol=1e-12, max_iter=50).fit(data, c["covariates"])
+    if c.get("shared_baseline"):  # "1:3 + 2:3": transitions 2 and 3 (mgus, pcm -> death)
+        assert c["shared_baseline"] == "1:3 + 2:3" and c["states"] == ["mgus", "pcm", "death"]
+        model = ms.MultiStateCox(method="stacked", tol=1e-12, max_iter=50)
+        model.fit(data, c["covariates"], shared_baseline=[[("mgus", "death"), ("pcm", "death")]])
+    else:
+        model = ms.MultiStateCox(tol=1e-12, max_iter=50).fit(data, c["covariates"])
     new = pd.DataFrame(c["newdata"])
     np.testing.assert_array_equal(model.follow_up_times_, c["time"])
     for stype, key in ((2, "pstate"), (1, "pstate_stype1")):
@@ -186,11 +199,21 @@ def test_predicted_occupation_equals_survfit_coxph(case):
         row = new.iloc[[i]]
         for j, (a, b) in enumerate(order):
             k = data.transitions.number(a, b)
-            fitted = model.transition_models_[k]
             ref = np.array(expected)[:, j]
             time = np.array(c["time"])
-            inside = time <= fitted.baseline_cumulative_hazard_.index.max()
-            ours = fitted.predict_cumulative_hazard(row, time[inside]).to_numpy().ravel()
+            if model.method == "stacked":
+                from survkit.multistate.prediction import _stacked_hazard
+
+                t, dH, risk = _stacked_hazard(model, k, row)
+                # the hazard of a transition in a shared stratum runs on to the
+                # stratum's last follow-up time (R's too)
+                inside = time <= t.max()
+                at = np.searchsorted(t, time[inside], side="right") - 1
+                ours = np.where(at >= 0, np.cumsum(dH)[np.maximum(at, 0)], 0.0) * risk[0]
+            else:
+                fitted = model.transition_models_[k]
+                inside = time <= fitted.baseline_cumulative_hazard_.index.max()
+                ours = fitted.predict_cumulative_hazard(row, time[inside]).to_numpy().ravel()
             np.testing.assert_allclose(ours, ref[inside], rtol=0, atol=CURVE_TOL)
             # after the transition's last follow-up time R carries the value forward
             np.testing.assert_array_equal(ref[~inside], ref[inside][-1])
@@ -248,3 +271,21 @@ def test_small_matrix_exponential_equals_scipy(scale):
     for i in range(len(A)):
         np.testing.assert_allclose(ours[i], expm(A[i]), rtol=1e-12, atol=1e-13)
     np.testing.assert_allclose(ours.sum(axis=2), 1.0, atol=1e-12)
+
+
+def test_shared_baseline_groups_and_their_errors():
+    data = _data("ms_synth_long.csv")  # free, bone, liver, death
+    to_death = [("free", "death"), ("bone", "death"), ("liver", "death")]
+    model = ms.MultiStateCox(method="stacked").fit(data, ["x1"], shared_baseline=[to_death])
+    assert model.shared_baseline_ == [[3, 5, 6]]
+    assert list(model.params_.index[-2:]) == ["ph(2:4/1:4)", "ph(3:4/1:4)"]
+    summary = model.summary.loc[["ph(2:4/1:4)", "ph(3:4/1:4)"]]
+    assert list(summary["transition"]) == [5, 6] and list(summary["covariate"]) == ["ph", "ph"]
+    with pytest.raises(ValueError, match="stacked"):
+        ms.MultiStateCox().fit(data, ["x1"], shared_baseline=[to_death])
+    with pytest.raises(ValueError, match="two or more"):
+        ms.MultiStateCox(method="stacked").fit(data, ["x1"], shared_baseline=[[3]])
+    with pytest.raises(ValueError, match="in two groups"):
+        ms.MultiStateCox(method="stacked").fit(data, ["x1"], shared_baseline=[[3, 5], [5, 6]])
+    with pytest.raises(ValueError, match="not a group"):
+        ms.MultiStateCox(method="stacked").fit(data, ["x1"], shared_baseline=[("free", "death")])

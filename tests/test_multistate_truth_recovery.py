@@ -11,6 +11,7 @@ tests/synthetic.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from survkit import multistate as ms
@@ -97,8 +98,10 @@ def test_semi_markov_variant_recovered_on_the_reset_clock():
     first_forward = forward.events.groupby("patient_id").head(1).reset_index(drop=True)
     np.testing.assert_array_equal(first["time"], first_forward["time"])
     assert not cohort.events.equals(forward.events)
+    from synthetic.multistate_truth import occupation_probabilities
+
     with pytest.raises(ValueError, match="semi-Markov"):
-        cohort.true_occupation([1.0])
+        occupation_probabilities(scenario, cohort.first.data.head(2), [1.0], method="kolmogorov")
     h = cohort.histories()
     h["her2"] = (h["subtype"] == "her2").astype(float)
     h["basal"] = (h["subtype"] == "basal").astype(float)
@@ -123,6 +126,85 @@ def test_semi_markov_variant_recovered_on_the_reset_clock():
     assert np.max(np.abs(z)) < 4, s.assign(z=z)
     with pytest.raises(ValueError, match="clock-forward"):
         model.predict_occupation(h.head(1))
+
+
+def test_semi_markov_occupation_within_monte_carlo_error():
+    # Hazards that change with time since relapse (Gompertz growth), on a reset
+    # clock: the truth comes from the convolution (not the Kolmogorov equations),
+    # and the Aalen-Johansen occupation, consistent also for non-Markov data,
+    # must agree with it within Monte Carlo error. The same hazards on the
+    # forward clock give a different truth, so the check can tell them apart.
+    import tomllib
+
+    from synthetic.multistate_file import multistate_directory, parse_multistate
+    from synthetic.multistate_truth import occupation_probabilities
+
+    raw = tomllib.loads((multistate_directory() / f"{NAME}.toml").read_text())
+    for entry in raw["transitions"]:
+        entry["gompertz"]["growth_per_year"] = 0.2 if entry["to"] == "death" else 0.3
+    forward = parse_multistate(raw, source="growing hazards", name="forward")
+    for entry in raw["transitions"]:
+        entry["clock"] = "reset"
+    reset = parse_multistate(raw, source="growing hazards, reset", name="reset")
+    cohort = simulate_multistate(reset, n=12000, seed=31)
+    tm = ms.transition_matrix(cohort.states, cohort.pairs)
+    data = ms.read_histories(cohort.histories(), tm, id_col="patient_id", keep=[])
+    occ = ms.state_occupation(data)
+    times = [2.0, 5.0, 9.0]
+    other = simulate_multistate(reset, n=400, seed=8).first.data
+    # 500 steps: the mean is accurate to about 3e-6, far inside the Monte Carlo error
+    each = occupation_probabilities(reset, other, times, individual=True, steps=500)
+    truth = pd.DataFrame(each.mean(axis=0), index=times, columns=cohort.states)
+    truth_se = pd.DataFrame(
+        each.std(axis=0, ddof=1) / np.sqrt(len(other)), index=times, columns=cohort.states
+    )
+    markov = pd.DataFrame(
+        occupation_probabilities(forward, other, times, method="convolution", steps=500),
+        index=times,
+        columns=cohort.states,
+    )
+    apart = 0
+    for t in times:
+        at = occ[occ["time"] <= t].groupby("state").tail(1).set_index("state")
+        for state in cohort.states:
+            est, se = at.loc[state, "pstate"], at.loc[state, "std_err"]
+            z = (est - truth.loc[t, state]) / np.hypot(se, truth_se.loc[t, state])
+            assert abs(z) < 4, (t, state, est, truth.loc[t, state], se)
+            apart += abs(est - markov.loc[t, state]) > 4 * np.hypot(se, truth_se.loc[t, state])
+    assert apart >= 3  # the forward-clock truth is rejected somewhere
+
+
+def test_simulation_study_takes_the_semi_markov_truth(tmp_path):
+    # run_multistate_study's estimands on a clock-reset scenario file: the truth is
+    # the convolution's (the Kolmogorov solver used to refuse it), averaged over the
+    # reference cohort with its Monte Carlo error
+    from survkit.simstudy import MultiStateStudy
+    from survkit.simstudy.multistate_methods import (
+        multistate_estimands,
+        pstate_id,
+        reference_seed,
+    )
+    from synthetic.multistate_file import load_multistate_scenario, multistate_directory
+    from synthetic.multistate_truth import occupation_probabilities
+
+    states = ["no_relapse", "bone", "lung", "liver", "brain", "death"]
+    growing = (multistate_directory() / f"{NAME}.toml").read_text()
+    growing = growing.replace("growth_per_year = 0.0", "growth_per_year = 0.3")
+    path = tmp_path / "reset.toml"
+    path.write_text(growing.replace("[[transitions]]\n", '[[transitions]]\nclock = "reset"\n'))
+    study = MultiStateStudy(
+        scenario=str(path), methods=("state_occupation",), times=(1.0, 4.0), reference_n=100
+    )
+    truth = multistate_estimands(study).set_index("estimand")
+    assert len(truth) == 12 and (truth["kind"] == "pstate").all()
+    np.testing.assert_allclose(truth.groupby("time")["true_value"].sum(), 1.0, atol=1e-4)
+    assert (truth["true_value_mcse"] > 0).all()
+    # the convolution's average over the study's reference cohort
+    reference = simulate_multistate(path, 100, reference_seed(study.seed, 0)).first.data
+    reset = occupation_probabilities(load_multistate_scenario(path), reference, [4.0])
+    np.testing.assert_allclose(
+        [truth.loc[pstate_id(s, 4.0), "true_value"] for s in states], reset[0], rtol=1e-12
+    )
 
 
 def test_first_event_cohort_data_gives_the_competing_risks_incidence():

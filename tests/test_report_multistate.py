@@ -146,3 +146,40 @@ def test_origin_effects_sit_beside_the_scenario_truth(written):
     # brain -> death lacks the er_positive effect of the other origins: no single truth
     assert pd.isna(death.loc["brain", "true log HR"])
     assert "not proportional" in death.loc["brain", "note"]
+
+
+def test_occupation_truth_names_its_method_and_skips_zero_se():
+    # a semi-Markov scenario's truth comes from the convolution; an estimate with
+    # SE 0 (nobody observed in the state) gets no (estimate - true) / SE
+    from survkit.report.multistate import _occupation_section
+
+    states = ["well", "ill", "dead"]
+    tm = ms.transition_matrix(states, {"well": ["ill", "dead"], "ill": ["dead"]})
+    hist = pd.DataFrame(
+        {
+            "id": [1, 2, 2, 3],
+            "tstart": [0.0, 0.0, 1.0, 0.0],
+            "tstop": [2.0, 1.0, 1.5, 3.0],
+            "from": ["well", "well", "ill", "well"],
+            "to": ["dead", "ill", "dead", "censored"],
+        }
+    )
+    data = ms.read_histories(hist, tm)
+    curve = ms.state_occupation(data)
+    table = pd.DataFrame(
+        {
+            "time": [1.0, 1.0, 1.0],
+            "state": states,
+            "pstate": [0.5, 0.0, 0.5],
+            "std_err": [0.1, 0.0, 0.1],
+        }
+    )
+    truth = pd.DataFrame([[0.45, 0.01, 0.54]], index=pd.Index([1.0], name="time"), columns=states)
+    section = _occupation_section(curve, table, [1.0], truth, "years", data, semi=True)
+    text = " ".join(section.paragraphs)
+    assert "numerical convolution" in text and "Kolmogorov equations do not apply" in text
+    assert "Largest |estimate - true| / SE: 0.50 (1 estimate(s) with SE 0" in text
+    z = section.tables[0].frame["(estimate - true) / SE"].to_numpy()
+    assert z[0] == pytest.approx(0.5) and pd.isna(z[1]) and z[2] == pytest.approx(-0.4)
+    markov = _occupation_section(curve, table, [1.0], truth, "years", data)
+    assert "the Kolmogorov forward equations" in " ".join(markov.paragraphs)

@@ -58,7 +58,8 @@ def _horizons(text: str | None):
     "--multistate",
     is_flag=True,
     help="The multi-state report (after the first relapse) on a multi-state scenario "
-    "(default: breast_site_dormancy_progression).",
+    "(default: breast_site_dormancy_progression), or with --data on a file of histories "
+    "(see --id-col; covariates in --formula as plain column names).",
 )
 @click.option("--n", "n", type=click.IntRange(min=50), default=None, help="Patients (4000).")
 @click.option("--seed", type=click.IntRange(min=0), default=None, help="Random seed (1).")
@@ -108,6 +109,30 @@ def _horizons(text: str | None):
     default=None,
     help="Column whose groups Gray's test compares (default for scenarios: er_positive).",
 )
+@click.option(
+    "--id-col",
+    default=None,
+    help="--multistate --data: patient id column (default id). The file has one row per "
+    "patient and interval: id, tstart, tstop, from (the state on the interval), to (the state "
+    "entered at tstop, or the --censor-value), covariates: R's Surv(tstart, tstop, to) with "
+    "id= and istate=from.",
+)
+@click.option("--start-col", default=None, help="--multistate --data: start (default tstart).")
+@click.option("--stop-col", default=None, help="--multistate --data: stop (default tstop).")
+@click.option("--from-col", default=None, help="--multistate --data: state column (from).")
+@click.option("--to-col", default=None, help="--multistate --data: next-state column (to).")
+@click.option(
+    "--states",
+    default=None,
+    help="--multistate --data: the states in order, first = the starting state, e.g. "
+    "mgus,pcm,death (default: from the transitions in the file).",
+)
+@click.option(
+    "--absorbing",
+    default=None,
+    help="--multistate --data: states nobody leaves, e.g. death (comma-separated): a row "
+    "that starts in one is an error (default: whatever the file shows is allowed).",
+)
 @click.option("--time-unit", default="years", show_default=True)
 @click.option(
     "--horizons",
@@ -142,6 +167,13 @@ def report(
     references,
     sites,
     group_col,
+    id_col,
+    start_col,
+    stop_col,
+    from_col,
+    to_col,
+    states,
+    absorbing,
     time_unit,
     horizons,
     out_dir,
@@ -167,6 +199,18 @@ def report(
         bar.set_postfix_str(step)
         bar.update(1)
 
+    history_columns = {
+        "id_col": id_col,
+        "start_col": start_col,
+        "stop_col": stop_col,
+        "from_col": from_col,
+        "to_col": to_col,
+    }
+    if not multistate:
+        used = [f"--{k[:-4]}-col" for k, v in history_columns.items() if v is not None]
+        used += [o for o, v in (("--states", states), ("--absorbing", absorbing)) if v]
+        if used:
+            raise click.UsageError(f"{', '.join(used)}: only with --multistate --data.")
     if multistate:
         bar.close()
         given = {
@@ -177,12 +221,34 @@ def report(
             "--group": group_col,
             "--duration-col": duration_col,
             "--event-col": event_col,
-            "--formula": formula,
         }
         extra = [o for o, v in given.items() if v]
         if extra:
             raise click.UsageError(f"{', '.join(extra)}: not with --multistate.")
-        result = _multistate_report(scenario, n, seed, data_path, horizon_values)
+        if data_path is not None and (scenario is not None or n is not None or seed is not None):
+            raise click.UsageError("pass either --scenario/--n/--seed or --data, not both.")
+        if data_path is None:
+            result = _multistate_report(
+                scenario,
+                n,
+                seed,
+                horizon_values,
+                history_columns,
+                {"--formula": formula, "--states": states, "--absorbing": absorbing},
+            )
+        else:
+            from .multistate_data import multistate_data_report
+
+            result = multistate_data_report(
+                data_path,
+                history_columns,
+                formula,
+                censor_value,
+                states,
+                absorbing,
+                time_unit,
+                horizon_values,
+            )
     elif data_path is not None:
         if scenario is not None or n is not None or seed is not None:
             raise click.UsageError("pass either --scenario/--n/--seed or --data, not both.")
@@ -249,13 +315,14 @@ def report(
         click.echo(line)
 
 
-def _multistate_report(scenario, n, seed, data_path, horizons):
+def _multistate_report(scenario, n, seed, horizons, columns, data_options):
     from ..report import DEFAULT_MULTISTATE_SCENARIO, report_for_multistate
 
-    if data_path is not None:
+    used = [f"--{k[:-4]}-col" for k, v in columns.items() if v is not None]
+    used += [o for o, v in data_options.items() if v is not None]
+    if used:
         raise click.UsageError(
-            "--multistate reports on a multi-state scenario; --data is not supported with it "
-            "(build MultiStateData and call survkit.report.report_for_multistate instead)."
+            f"{', '.join(used)}: only with --data (a scenario names its own states and covariates)."
         )
     check_memory(n or 4000, "report")
     return report_for_multistate(

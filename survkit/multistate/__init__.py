@@ -9,7 +9,7 @@ transition-specific Cox models on the one Cox engine (``MultiStateCox``: R's
 multi-state ``coxph``).
 """
 
-from .builders import from_events, from_wide
+from .builders import from_events, from_wide, transitions_from_histories
 from .cox import MultiStateCox
 from .histories import MultiStateData, read_histories
 from .long_form import expand_covariates, long_form
@@ -31,4 +31,5 @@ __all__ = [
     "read_histories",
     "state_occupation",
     "transition_matrix",
+    "transitions_from_histories",
 ]

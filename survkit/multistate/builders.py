@@ -1,4 +1,5 @@
-"""Event histories from the two common raw layouts: ``from_events`` and ``from_wide``.
+"""Event histories from the two common raw layouts: ``from_events`` and ``from_wide``;
+the transitions that a table of histories shows: ``transitions_from_histories``.
 
 ``from_events`` reads one row per event per patient (time, the state entered,
 or the censoring value), the natural log of a follow-up and what
@@ -19,9 +20,9 @@ import pandas as pd
 
 from ..data.validation import check_columns, check_dataframe, check_finite_numeric
 from .histories import HISTORY_COLUMNS, MultiStateData, check_histories
-from .transitions import TransitionMatrix
+from .transitions import TransitionMatrix, transition_matrix
 
-__all__ = ["from_events", "from_wide"]
+__all__ = ["from_events", "from_wide", "transitions_from_histories"]
 
 
 def _keep_columns(df: pd.DataFrame, keep, used: set) -> list[str]:
@@ -227,3 +228,83 @@ def from_wide(
     h = h.drop(columns="row").sort_values(["id", "tstart"], kind="stable").reset_index(drop=True)
     check_histories(h, transitions, censor_value)
     return MultiStateData(h, transitions, censor_value, tuple(keep))
+
+
+def transitions_from_histories(
+    df: pd.DataFrame,
+    from_col: str = "from",
+    to_col: str = "to",
+    censor_value: object = "censored",
+    states: list | None = None,
+    absorbing: list | None = None,
+) -> TransitionMatrix:
+    """The transitions observed in a table in event-history form (as R's ``survcheck``).
+
+    Every (from, to) pair on a row whose ``to`` is not ``censor_value`` is
+    allowed. ``states`` fixes their order (the first is where patients
+    start); by default states come in the order the transitions allow (each
+    origin before its targets), ties by first appearance in the table.
+    ``absorbing`` names states nobody may leave (death): a row that leaves
+    one, or is at risk in one, is an error instead of a new transition.
+    """
+    check_dataframe(df)
+    check_columns(df, {"from_col": [from_col], "to_col": [to_col]})
+    for col in (from_col, to_col):
+        missing = int(df[col].isna().sum())
+        if missing:
+            raise ValueError(
+                f"column {col!r} ({'from' if col == from_col else 'to'}_col) has {missing} "
+                "missing value(s); every interval needs its state and what ended it."
+            )
+    origin = df[from_col].to_numpy(dtype=object)
+    target = df[to_col].to_numpy(dtype=object)
+    moved = target != censor_value
+    if censor_value is not None and not (~moved).any():
+        shown = ", ".join(repr(v) for v in pd.unique(target)[:8])
+        raise ValueError(
+            f"censor_value={censor_value!r} does not occur in column {to_col!r} (values: "
+            f"{shown}); give the code that marks a censored interval, or censor_value=None "
+            "if no interval is censored."
+        )
+    for state in absorbing or []:
+        leaving = origin == state
+        if leaving.any():
+            raise ValueError(
+                f"absorbing: {int(leaving.sum())} row(s) start in absorbing state {state!r} "
+                f"(first: row {int(np.flatnonzero(leaving)[0])}); nobody leaves it. Remove "
+                "those rows or fix the states."
+            )
+    pairs = list(dict.fromkeys(zip(origin[moved], target[moved], strict=True)))
+    if not pairs:
+        raise ValueError(
+            f"column {to_col!r} shows no transition: all {len(df)} rows are censored "
+            f"(censor_value={censor_value!r})."
+        )
+    seen = list(dict.fromkeys([*origin, *target[moved]]))
+    if states is None:
+        states = _forward_order(seen, pairs)
+    else:
+        states = list(states)
+        absent = [s for s in seen if s not in states]
+        if absent:
+            raise ValueError(
+                f"states: {len(absent)} state(s) of the data are not listed: {absent}; "
+                f"list every state (the data have {', '.join(map(str, seen))})."
+            )
+    allowed: dict = {}
+    for a, b in pairs:
+        allowed.setdefault(a, []).append(b)
+    return transition_matrix(states, allowed)
+
+
+def _forward_order(seen: list, pairs: list) -> list:
+    """States with every origin before its targets where possible (Kahn's order, ties by
+    first appearance); states on a cycle keep their order of appearance."""
+    remaining = list(seen)
+    done = []
+    while remaining:
+        ready = [s for s in remaining if not any(b == s and a in remaining for a, b in pairs)]
+        pick = ready[0] if ready else remaining[0]
+        done.append(pick)
+        remaining.remove(pick)
+    return done

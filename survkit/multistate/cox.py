@@ -52,8 +52,10 @@ class MultiStateCox(BaseEstimator):
     the patient), ``naive_standard_errors_``, ``variance_``,
     ``naive_variance_``, ``log_likelihood_``, ``log_likelihood_null_``,
     ``transition_models_`` (the ``CoxPH`` of each transition; with
-    ``method="stacked"`` the one stratified model), ``terms_`` (transition
-    number -> covariates), ``transitions_``.
+    ``method="stacked"`` the one stratified model, whose design columns and
+    baseline stratum are ``stacked_design_``), ``terms_`` (transition
+    number -> covariates), ``shared_``, ``shared_baseline_``, ``ph_terms_``,
+    ``transitions_``.
     """
 
     def __init__(
@@ -78,6 +80,7 @@ class MultiStateCox(BaseEstimator):
         covariates: list[str] | Mapping[object, list[str]],
         robust: bool = True,
         shared: Mapping[str, list] | None = None,
+        shared_baseline: list | None = None,
     ) -> MultiStateCox:
         """Fit; ``covariates`` is a list of numeric kept columns for every
         transition, or a mapping from a transition (its number, or a
@@ -86,6 +89,13 @@ class MultiStateCox(BaseEstimator):
         ``shared`` maps a covariate to the transitions that share one
         coefficient for it (R's ``1:3 + 2:3 ~ age / common``); the coefficient
         is named by the covariate alone, as R. Needs ``method="stacked"``.
+
+        ``shared_baseline`` lists groups of transitions (numbers or ``(from,
+        to)`` pairs) that share one baseline hazard, proportional between
+        them (R's ``1:3 + 2:3 ~ 1 / shared``): one stratum per group and, for
+        every member but the first (lowest number), an indicator of its rows
+        whose coefficient, named as R's ``ph(2:3/1:3)``, is the log ratio of
+        its hazard to the first member's. Needs ``method="stacked"``.
         """
         if not isinstance(data, MultiStateData):
             raise TypeError(
@@ -108,20 +118,29 @@ class MultiStateCox(BaseEstimator):
             blocks.append([f"{c}_{position[a]}:{position[b]}" for c in cols])
             names.extend(blocks[-1])
         common = _shared_terms(tm, shared, terms, data.covariates)
-        if common and self.method != "stacked":
-            raise ValueError(
-                "shared coefficients tie transitions together, so they need one stacked fit; "
-                "use MultiStateCox(method='stacked')."
-            )
         names.extend(common)
+        groups = _baseline_groups(tm, shared_baseline)
+        if (common or groups) and self.method != "stacked":
+            raise ValueError(
+                "shared coefficients or baselines tie transitions together, so they need one "
+                "stacked fit; use MultiStateCox(method='stacked')."
+            )
+        ph_names = {
+            k: f"ph({_label(tm, position, k)}/{_label(tm, position, ks[0])})"
+            for ks in groups
+            for k in ks[1:]
+        }
+        names.extend(ph_names.values())
         if not names:
             raise ValueError("covariates: no covariate for any transition; give at least one.")
         cox = dict(ties=self.ties, conf_level=self.conf_level, tol=self.tol, max_iter=self.max_iter)
         self.transitions_ = tm
         self.terms_ = terms
         self.shared_ = common
+        self.shared_baseline_ = groups
+        self.ph_terms_ = ph_names
         if self.method == "stacked":
-            self._fit_stacked(long, terms, common, names, tm, cox, robust)
+            self._fit_stacked(long, terms, common, groups, tm, cox, robust)
         else:
             self._fit_separate(long, terms, names, cox, robust)
         idx = pd.Index(names, name="covariate")
@@ -137,12 +156,17 @@ class MultiStateCox(BaseEstimator):
         self.follow_up_times_ = np.unique(data.histories["tstop"].to_numpy())
         return self
 
-    def predict_occupation(self, df: pd.DataFrame, times=None, initial_state=None, stype=2):
-        """Predicted P(state at t | x) per row of ``df`` (R's ``survfit(fit, newdata)``);
-        see ``survkit.multistate.prediction``."""
-        return predict_occupation(self, df, times=times, initial_state=initial_state, stype=stype)
+    def predict_occupation(
+        self, df: pd.DataFrame, times=None, initial_state=None, stype=2, se=False
+    ):
+        """Predicted P(state at t | x) per row of ``df`` (R's ``survfit(fit, newdata)``),
+        with infinitesimal-jackknife ``std_err`` if ``se``; see
+        ``survkit.multistate.prediction`` and ``prediction_se``."""
+        return predict_occupation(
+            self, df, times=times, initial_state=initial_state, stype=stype, se=se
+        )
 
-    def _fit_stacked(self, long, terms, common, names, tm, cox, robust):
+    def _fit_stacked(self, long, terms, common, groups, tm, cox, robust):
         covs = sorted({c for cols in terms.values() for c in cols})
         wide = expand_covariates(long, covs, tm)
         columns = [f"{c}.{k}" for k, cols in terms.items() for c in cols]
@@ -153,15 +177,30 @@ class MultiStateCox(BaseEstimator):
             inside = wide["trans"].isin(ks).to_numpy()
             wide[column] = np.where(inside, wide[c].to_numpy(dtype=float), 0.0)
             columns.append(column)
+        # a shared baseline: the group's transitions in one stratum (that of its first)
+        stratum = wide["trans"].to_numpy().copy()
+        for ks in groups:
+            stratum[np.isin(stratum, ks)] = ks[0]
+            for k in ks[1:]:
+                column = f"ph.{k}"
+                if column in wide.columns:
+                    raise ValueError(f"column {column!r} already exists; rename it first.")
+                wide[column] = (wide["trans"].to_numpy() == k).astype(float)
+                columns.append(column)
+        if "baseline.stratum" in wide.columns:
+            raise ValueError("column 'baseline.stratum' already exists; rename it first.")
+        wide["baseline.stratum"] = stratum
         model = CoxPH(**cox).fit(
             wide,
             **self._clock_columns(),
             event_col="status",
             formula=columns,
-            strata="trans",
+            strata="baseline.stratum",
             cluster_col="id" if robust else None,
         )
         self.transition_models_ = {"stacked": model}
+        # the stacked fit's design (rows of long_) and stratum, for prediction SEs
+        self.stacked_design_ = wide[[*columns, "baseline.stratum"]]
         self._beta = model.params_.to_numpy()
         self._naive = model.naive_variance_.to_numpy()
         self._var = model.variance_.to_numpy()
@@ -227,6 +266,7 @@ class MultiStateCox(BaseEstimator):
         tm = self.transitions_
         rows = [(k, *tm.pairs[k - 1], c) for k, cols in self.terms_.items() for c in cols]
         rows += [(tuple(ks), None, None, c) for c, ks in self.shared_.items()]
+        rows += [(k, *tm.pairs[k - 1], "ph") for k in self.ph_terms_]
         out = pd.DataFrame(
             rows,
             columns=["transition", "from", "to", "covariate"],
@@ -245,6 +285,38 @@ class MultiStateCox(BaseEstimator):
         out[f"lower {level}"] = np.exp(b - z * se)
         out[f"upper {level}"] = np.exp(b + z * se)
         return out
+
+
+def _label(tm, position, k) -> str:
+    a, b = tm.pairs[k - 1]
+    return f"{position[a]}:{position[b]}"
+
+
+def _baseline_groups(tm, shared_baseline) -> list[list[int]]:
+    """Groups of transition numbers sharing a baseline hazard (checked, sorted)."""
+    if not shared_baseline:
+        return []
+    groups, seen = [], set()
+    for group in shared_baseline:
+        if not isinstance(group, (list, set, frozenset)):
+            raise ValueError(
+                f"shared_baseline: {group!r} is not a group; give a list of groups, each a list "
+                "of transitions, e.g. [[('mgus', 'death'), ('pcm', 'death')]]."
+            )
+        ks = sorted({tm.number(*k) if isinstance(k, tuple) else int(k) for k in group})
+        if len(ks) < 2 or not all(1 <= k <= tm.n_transitions for k in ks):
+            raise ValueError(
+                f"shared_baseline: the group {list(group)} needs two or more existing "
+                f"transitions (1 to {tm.n_transitions})."
+            )
+        twice = sorted(seen.intersection(ks))
+        if twice:
+            raise ValueError(
+                f"shared_baseline: transition(s) {twice} are in two groups; put each in one."
+            )
+        seen.update(ks)
+        groups.append(ks)
+    return groups
 
 
 def _shared_terms(tm, shared, terms, kept) -> dict[str, list[int]]:

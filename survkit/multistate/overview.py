@@ -24,6 +24,7 @@ def overview_tables(
     covariates: list[str],
     times,
     group_col: str | None = None,
+    cox_covariates=None,
 ) -> dict[str, pd.DataFrame]:
     """Tables for a report: ``transitions``, ``occupation``, ``hazard_ratios``, ``origin_tests``.
 
@@ -31,7 +32,10 @@ def overview_tables(
     (the step function's value; NaN after the last follow-up time).
     ``origin_tests`` has one row per target state reached from at least two
     non-initial states: the Wald test of equal hazards by origin, with the
-    ``covariates`` as shared effects.
+    ``covariates`` as shared effects. ``cox_covariates`` (a list, or a mapping
+    from transition to list, as ``MultiStateCox.fit``) replaces ``covariates``
+    in the per-transition Cox models, e.g. to leave out a transition with too
+    few events to estimate effects.
     """
     occ = state_occupation(data, group_col=group_col)
     keys = ["group"] if group_col is not None else []
@@ -48,7 +52,7 @@ def overview_tables(
                 at = at.assign(pstate=float("nan"), std_err=float("nan"))
             rows.append(at[[*keys, "time", "state", "pstate", "std_err"]])
     occupation = pd.concat(rows, ignore_index=True)
-    model = MultiStateCox().fit(data, covariates)
+    model = MultiStateCox().fit(data, covariates if cox_covariates is None else cox_covariates)
     tm = data.transitions
     tests = []
     for target in tm.states:

@@ -6,14 +6,18 @@ increments dA_k(t | x) = dΛ0_k(t) exp(x'β_k) at the transition's event
 times (Breslow or Efron increments of the fitted baseline, at x = 0), and
 p(t | x) = p(t- | x) (I + dA(t | x)): the Aalen-Johansen product with
 model-based hazards. A transition fitted without covariates uses its
-Nelson-Aalen increments (the Breslow estimate at β = 0). Standard errors
-are not computed (survival 3.5 does not give them either).
+Nelson-Aalen increments (the Breslow estimate at β = 0). With ``se=True``
+the infinitesimal-jackknife standard errors of ``prediction_se`` are added
+(R's ``survfit.coxphms`` computes none: ``se.fit <- FALSE``, "still to do").
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
+from ..data.validation import check_columns, check_finite_numeric
+from .prediction_se import occupation_influence
 
 __all__ = ["predict_occupation"]
 
@@ -51,10 +55,34 @@ def _nelson_aalen(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return times, d / at_risk
 
 
+def _stacked_hazard(model, k: int, df: pd.DataFrame):
+    """Baseline increments of transition k's stratum (its shared-baseline group's) and
+    exp(x'b) of transition k: its own terms, shared coefficients and ph(k/first)."""
+    fitted = model.transition_models_["stacked"]
+    first = next((ks[0] for ks in model.shared_baseline_ if k in ks), k)
+    H0 = fitted.baseline_cumulative_hazard_[f"baseline.stratum={first}"]
+    dH = np.diff(np.concatenate([[0.0], H0.to_numpy()]))
+    cols = [c for c in model.terms_[k]] + [c for c, ks in model.shared_.items() if k in ks]
+    check_columns(df, {"df": cols})
+    tm = model.transitions_
+    position = {s: i + 1 for i, s in enumerate(tm.states)}
+    a, b = tm.pairs[k - 1]
+    names = [f"{c}_{position[a]}:{position[b]}" for c in model.terms_[k]]
+    names += [c for c, ks in model.shared_.items() if k in ks]
+    X = np.zeros((len(df), len(cols)))
+    for j, c in enumerate(cols):
+        X[:, j] = check_finite_numeric(df[c], c, covariate=True)
+    lp = X @ model.params_[names].to_numpy()
+    if k in model.ph_terms_:
+        lp = lp + model.params_[model.ph_terms_[k]]
+    return H0.index.to_numpy(), dH, np.exp(lp)
+
+
 def predict_occupation(
-    model, df: pd.DataFrame, times=None, initial_state=None, stype: int = 2
+    model, df: pd.DataFrame, times=None, initial_state=None, stype: int = 2, se: bool = False
 ) -> pd.DataFrame:
-    """P(state at t | x) for each row of ``df``: tidy DataFrame row, time, state, pstate.
+    """P(state at t | x) for each row of ``df``: tidy DataFrame row, time, state, pstate
+    (and ``std_err`` with ``se=True``; Breslow fits only).
 
     ``times`` defaults to every distinct follow-up time of the fit; values
     are right-continuous step functions. Every patient starts in
@@ -69,11 +97,7 @@ def predict_occupation(
             "predict_occupation needs a clock-forward (Markov) model; a clock-reset model's "
             "occupation probabilities are not a product of its hazards."
         )
-    if model.method != "separate" or model.shared_:
-        raise ValueError(
-            "predict_occupation needs the per-transition fits; refit with method='separate' "
-            "(the default), which gives the same model."
-        )
+    stacked = model.method == "stacked"
     tm = model.transitions_
     states = list(tm.states)
     start = states[0] if initial_state is None else initial_state
@@ -85,7 +109,10 @@ def predict_occupation(
     for k in range(1, tm.n_transitions + 1):
         a, b = tm.pairs[k - 1]
         fitted = model.transition_models_.get(k)
-        if fitted is not None:
+        if stacked:
+            t, dH, risk = _stacked_hazard(model, k, df)
+            pieces.append((t, dH[:, None] * risk[None, :], index[a], index[b]))
+        elif fitted is not None:
             H0 = fitted.baseline_cumulative_hazard_.iloc[:, 0]
             t = H0.index.to_numpy()
             dH = np.diff(np.concatenate([[0.0], H0.to_numpy()]))
@@ -126,7 +153,7 @@ def predict_occupation(
         (idx >= 0)[:, None, None], at_time[np.clip(idx, 0, None)], np.eye(len(states))[index[start]]
     )
     rows = np.repeat(np.asarray(df.index), grid.size * len(states))
-    return pd.DataFrame(
+    out = pd.DataFrame(
         {
             "row": rows,
             "time": np.tile(np.repeat(grid, len(states)), n),
@@ -134,3 +161,7 @@ def predict_occupation(
             "pstate": values.transpose(1, 0, 2).ravel(),
         }
     )
+    if se:
+        _, variance = occupation_influence(model, df, grid, index[start], stype, _expm)
+        out["std_err"] = np.sqrt(variance.ravel())
+    return out

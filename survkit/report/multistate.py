@@ -23,25 +23,26 @@ import numpy as np
 import pandas as pd
 
 from ..multistate import (
+    MultiStateCox,
     MultiStateData,
     overview_tables,
     read_histories,
     state_occupation,
     transition_matrix,
 )
-from ..multistate.origin import origin_effect
 from ..plots.figures import new_figure
 from ..plots.multistate import plot_state_occupation, plot_transition_diagram
 from .analysis import software_table
 from .content import Figure, Report, Section, Table
 from .horizons import check_horizons, choose_horizons, format_time
-from .multistate_checks import no_events_level, true_log_hr, true_origin_log_hr
-from .spec import Z95
+from .multistate_checks import no_events_level, true_log_hr
+from .multistate_origin import GENERIC_TITLE, ORIGIN_TITLE, origin_section, origin_tests
 
 __all__ = ["DEFAULT_MULTISTATE_SCENARIO", "report_for_multistate"]
 
 DEFAULT_MULTISTATE_SCENARIO = "breast_site_dormancy_progression"
 HR_TITLE = "Per-transition hazard ratios: microenvironment covariates"
+PLAIN_HR_TITLE = "Per-transition hazard ratios"  # no covariate named after a state
 _WITHIN_SE = 4.0  # an estimate further than this many SE from the truth is flagged
 
 
@@ -69,13 +70,35 @@ def _dummies(hist: pd.DataFrame, covariates: list[str]) -> tuple[pd.DataFrame, l
     return hist, columns, term
 
 
+def _estimable_terms(data: MultiStateData, columns: list[str]) -> tuple[dict, list[str]]:
+    """Covariates per transition, leaving out those of a transition whose own Cox model
+    cannot be fitted (too few events, a covariate constant on its rows): the report
+    then still shows every other transition. Returns (mapping, notes on the left-out)."""
+    tm = data.transitions
+    counts = data.counts().set_index("trans")["n"]
+    terms, thin = {}, []
+    for k in range(1, tm.n_transitions + 1):
+        try:
+            MultiStateCox().fit(data, {k: columns})
+        except (ValueError, np.linalg.LinAlgError) as exc:
+            n = int(counts.loc[k])
+            thin.append(f"{tm.label(k)} ({n} event{'' if n == 1 else 's'}: {exc})")
+        else:
+            terms[k] = columns
+    if not terms:
+        raise ValueError(
+            f"covariates: no transition can be fitted with {columns}: {'; '.join(thin)}."
+        )
+    return terms, thin
+
+
 def _microenvironment(columns: list[str], states) -> list[str]:
     """Covariates named after an organ state (``bone_tgfb2_score``): the microenvironment."""
     prefixes = tuple(f"{s}_" for s in states)
     return [c for c in columns if c.startswith(prefixes)]
 
 
-def _transitions_section(data: MultiStateData) -> Section:
+def _transitions_section(data: MultiStateData, generic: bool = False) -> Section:
     counts = data.counts()
     n = data.histories["id"].nunique()
     first = data.transitions.states[0]
@@ -84,7 +107,8 @@ def _transitions_section(data: MultiStateData) -> Section:
         "Transitions observed",
         [
             f"{n} patients start in '{first}'. {int(counts['n'].sum())} transitions were "
-            f"observed, {int(later['n'].sum())} of them after a first relapse. A transition "
+            f"observed, {int(later['n'].sum())} of them "
+            f"{f'after leaving {first!r}' if generic else 'after a first relapse'}. A transition "
             "with few events gives imprecise hazard ratios below.",
         ],
         tables=[Table("transitions", counts.set_index("trans"), "Transitions observed")],
@@ -108,7 +132,7 @@ def _stacked(occ_curve: pd.DataFrame, unit: str):
     return fig
 
 
-def _relapse_states_figure(occ_curve: pd.DataFrame, data: MultiStateData, unit: str):
+def _relapse_states_figure(occ_curve, data: MultiStateData, unit: str, generic: bool = False):
     """P(state at t) of the relapse states alone: thin bands in the stacked plot."""
     tm = data.transitions
     middle = [s for s in tm.states[1:] if not tm.is_absorbing(s)]
@@ -124,12 +148,17 @@ def _relapse_states_figure(occ_curve: pd.DataFrame, data: MultiStateData, unit: 
     return Figure(
         "relapse_states",
         fig,
-        "The relapse states alone (not stacked): probability of being alive with the "
+        "The intermediate states alone (not stacked): probability of being in each state "
+        "that patients pass through."
+        if generic
+        else "The relapse states alone (not stacked): probability of being alive with the "
         "latest relapse in each organ.",
     )
 
 
-def _occupation_section(occ_curve, occ_table, times, truth, unit, data) -> Section:
+def _occupation_section(
+    occ_curve, occ_table, times, truth, unit, data, semi=False, generic=False
+) -> Section:
     table = occ_table.rename(columns={"pstate": "estimate", "std_err": "SE"})
     paragraphs = [
         "Aalen-Johansen estimate of the probability of being in each state at time t "
@@ -138,11 +167,28 @@ def _occupation_section(occ_curve, occ_table, times, truth, unit, data) -> Secti
     if truth is not None:
         true = truth.stack().rename("true").rename_axis(["time", "state"]).reset_index()
         table = table.merge(true, on=["time", "state"], how="left")
-        table["(estimate - true) / SE"] = (table["estimate"] - table["true"]) / table["SE"]
+        # an estimate with SE 0 (nobody observed in the state any more) has no z
+        zero = table["SE"].to_numpy() == 0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = (table["estimate"] - table["true"]) / table["SE"]
+        table["(estimate - true) / SE"] = np.where(zero, np.nan, z)
         worst = float(np.nanmax(np.abs(table["(estimate - true) / SE"])))
+        how = (
+            "numerical convolution over the time since entering each state (some transitions "
+            "run on a clock reset at entry: semi-Markov, where the Kolmogorov equations do not "
+            "apply; the Aalen-Johansen estimate of occupation stays consistent)"
+            if semi
+            else "the Kolmogorov forward equations"
+        )
         paragraphs.append(
-            "True occupation: the Kolmogorov forward equations solved for every patient of the "
-            f"cohort and averaged. Largest |estimate - true| / SE: {worst:.2f}."
+            f"True occupation: {how}, solved for every patient of the cohort and averaged. "
+            f"Largest |estimate - true| / SE: {worst:.2f}"
+            + (
+                f" ({int(zero.sum())} estimate(s) with SE 0, where nobody is observed in "
+                "the state, have no ratio)."
+                if zero.any()
+                else "."
+            )
         )
     return Section(
         "State occupation over time",
@@ -161,13 +207,13 @@ def _occupation_section(occ_curve, occ_table, times, truth, unit, data) -> Secti
                 _stacked(occ_curve, unit),
                 "State occupation, stacked: the bands add up to 1 at every time.",
             ),
-            _relapse_states_figure(occ_curve, data, unit),
+            _relapse_states_figure(occ_curve, data, unit, generic=generic),
         ],
     )
 
 
 def _hazard_ratio_section(
-    data, summary, shown, adjusted, truth, term
+    data, summary, shown, adjusted, truth, term, organ_covariates=True
 ) -> tuple[Section, bool | None]:
     table = summary[["from", "to", "covariate", "exp(coef)", "lower 0.95", "upper 0.95", "p"]]
     table = table.rename(columns={"exp(coef)": "HR", "lower 0.95": "lower", "upper 0.95": "upper"})
@@ -196,9 +242,14 @@ def _hazard_ratio_section(
     paragraphs = [
         "Transition-specific Cox models (one stratum per transition, Breslow ties, robust "
         "standard errors clustered on the patient, as R's multi-state coxph) on the time scale "
-        f"time since diagnosis. Each transition is adjusted for {', '.join(adjusted)}; the "
-        "table shows the microenvironment covariates, tables/hazard_ratios.csv has every "
-        "coefficient.",
+        f"{'time since time 0 of the data' if truth is None else 'time since diagnosis'}. "
+        f"Each transition is adjusted for {', '.join(adjusted)}; "
+        + (
+            "the table shows the microenvironment covariates, tables/hazard_ratios.csv has "
+            "every coefficient."
+            if organ_covariates
+            else "the table shows every coefficient (also in tables/hazard_ratios.csv)."
+        ),
     ]
     if consistent is not None:
         n_checked = int(table["within 4 SE"].notna().sum())
@@ -209,7 +260,7 @@ def _hazard_ratio_section(
             "(a double agent) have no single true value and are not checked."
         )
     section = Section(
-        HR_TITLE,
+        HR_TITLE if organ_covariates else PLAIN_HR_TITLE,
         paragraphs,
         tables=[
             Table(
@@ -221,73 +272,6 @@ def _hazard_ratio_section(
         ],
     )
     return section, consistent
-
-
-def _origin_section(data, tests, covariates, cohort=None) -> Section:
-    bullets, tables = [], []
-    for row in tests.itertuples(index=False):
-        table, _ = origin_effect(
-            data, row.target, covariates, origins=[o.strip() for o in row.origins.split(",")]
-        )
-        hr = np.exp(table["coef"])
-        parts = [
-            f"from {o} rather than from {row.reference}: HR {h:.2f} "
-            f"(95% CI {np.exp(b - Z95 * s):.2f}-{np.exp(b + Z95 * s):.2f})"
-            for o, h, b, s in zip(table["origin"], hr, table["coef"], table["se"], strict=True)
-        ]
-        verdict = (
-            "the organ a patient came from changes the hazard"
-            if row.p_value < 0.05
-            else "no evidence that the organ a patient came from changes the hazard"
-        )
-        bullets.append(
-            f"Entering {row.target} {'; '.join(parts)}. Test of no difference: Wald "
-            f"{row.statistic:.2f} on {row.df} df, p = {row.p_value:.2g}: {verdict} "
-            "(at the 5% level)."
-        )
-        shown = table.assign(HR=hr)
-        if cohort is not None:
-            true = [
-                true_origin_log_hr(cohort, row.target, o, row.reference) for o in shown["origin"]
-            ]
-            shown["true log HR"] = [v for v, _ in true]
-            shown["within 4 SE"] = [
-                abs(b - v) <= _WITHIN_SE * se if np.isfinite(v) else np.nan
-                for b, se, (v, _) in zip(shown["coef"], shown["se"], true, strict=True)
-            ]
-            shown["note"] = [why for _, why in true]
-        tables.append(
-            Table(
-                f"origin_{row.target}",
-                shown.set_index("origin"),
-                f"Entering {row.target}: log HR by origin versus {row.reference}",
-            )
-        )
-    if tests.empty:
-        return Section(
-            "Does the first organ change what comes next?",
-            ["No state is entered from two or more relapse states: there is nothing to compare."],
-        )
-    return Section(
-        "Does the first organ change what comes next?",
-        [
-            "For every state entered from two or more relapse states, a Cox model of the "
-            "transitions into it with a shared baseline (time since diagnosis), shared covariate "
-            "effects and one hazard ratio per origin state; robust Wald test that all origins "
-            "have the same hazard."
-            + (
-                " The scenario's true log HR by origin stands beside each estimate where its "
-                "hazards by origin are proportional (else there is no single true value)."
-                if cohort is not None
-                else ""
-            ),
-        ],
-        bullets=bullets,
-        tables=[
-            Table("origin_tests", tests.set_index("target"), "Tests of equal hazard by origin"),
-            *tables,
-        ],
-    )
 
 
 def _guarded(title: str, step: Callable[[], Section], checks: dict) -> Section:
@@ -308,9 +292,10 @@ def report_for_multistate(
     time_unit: str = "years",
     command: str = "",
     progress: Callable[[str], None] | None = None,
+    label: str | None = None,
 ) -> Report:
     """The multi-state report on a scenario name / TOML path (simulated with ``n``,
-    ``seed``) or on a ``MultiStateData``.
+    ``seed``) or on a ``MultiStateData`` (``label`` names it in the report).
 
     ``covariates``: model columns (a list; default: the scenario's covariates,
     required for data). ``times``: occupation horizons (default: from the
@@ -319,7 +304,7 @@ def report_for_multistate(
     note = progress or (lambda _name: None)
     cohort = None
     if isinstance(source, MultiStateData):
-        data, label = source, "multi-state data"
+        data, label = source, label or "multi-state data"
         if covariates is None:
             raise ValueError("covariates: give the model columns as a list, e.g. ['age'].")
     else:
@@ -342,17 +327,30 @@ def report_for_multistate(
     )
     checks: dict = {"source": label}
     note("estimates")
-    tables = overview_tables(data, columns, times)
+    cox_terms, thin = _estimable_terms(data, columns)
+    if thin:
+        checks["transitions_without_covariates"] = thin
+    tables = overview_tables(data, columns, times, cox_covariates=cox_terms)
     truth = cohort.truth if cohort is not None else None
     note("transitions")
-    sections = [_guarded("Transitions observed", lambda: _transitions_section(data), checks)]
+    sections = [
+        _guarded("Transitions observed", lambda: _transitions_section(data, cohort is None), checks)
+    ]
     note("state occupation")
     true_occ = cohort.true_occupation(times) if cohort is not None else None
     sections.append(
         _guarded(
             "State occupation over time",
             lambda: _occupation_section(
-                state_occupation(data), tables["occupation"], times, true_occ, time_unit, data
+                state_occupation(data),
+                tables["occupation"],
+                times,
+                true_occ,
+                time_unit,
+                data,
+                semi=cohort is not None
+                and any(t.clock == "reset" for t in cohort.scenario.transitions),
+                generic=cohort is None,
             ),
             checks,
         )
@@ -364,26 +362,32 @@ def report_for_multistate(
 
     def hazard_ratios() -> Section:
         section, found["consistent"] = _hazard_ratio_section(
-            data, summary, micro or columns, covariates, truth, term
+            data, summary, micro or columns, covariates, truth, term, organ_covariates=bool(micro)
         )
+        if thin:
+            section.paragraphs.append(
+                "Fitted without covariates (their effects cannot be estimated): "
+                + "; ".join(thin)
+                + "."
+            )
         return section
 
-    sections.append(_guarded(HR_TITLE, hazard_ratios, checks))
+    sections.append(_guarded(HR_TITLE if micro else PLAIN_HR_TITLE, hazard_ratios, checks))
     if found.get("consistent") is not None:
         checks["truth_consistent"] = found["consistent"]
     note("origin")
-    checks["origin_tests"] = tables["origin_tests"].to_dict(orient="records")
-    sections.append(
-        _guarded(
-            "Does the first organ change what comes next?",
-            lambda: _origin_section(data, tables["origin_tests"], columns, cohort),
-            checks,
-        )
-    )
+    generic = cohort is None  # the user's states: no organ wording, the start is an origin
+
+    def origins() -> Section:
+        tests = origin_tests(data, columns) if generic else tables["origin_tests"]
+        checks["origin_tests"] = tests.to_dict(orient="records")
+        return origin_section(data, tests, columns, cohort, generic=generic)
+
+    sections.append(_guarded(GENERIC_TITLE if generic else ORIGIN_TITLE, origins, checks))
     sections.append(_methods(label, command, time_unit))
     return Report(
         "survkit multi-state report",
-        f"{label}: after the first relapse",
+        f"{label}: {'multi-state analysis' if generic else 'after the first relapse'}",
         sections,
         checks,
     )

@@ -168,7 +168,7 @@ aj_case <- function(long, data_name, group, states, influence = FALSE,
 }
 
 cox_case <- function(long, data_name, covariates, states, ties = "breslow",
-                     shared = NULL) {
+                     shared = NULL, shared_baseline = NULL) {
   long$to <- factor(long$to, levels = c("censor", states[-1]))
   long$from <- factor(long$from, levels = states)
   f <- as.formula(paste("Surv(tstart, tstop, to) ~", paste(covariates, collapse = " + ")))
@@ -176,6 +176,11 @@ cox_case <- function(long, data_name, covariates, states, ties = "breslow",
   if (!is.null(shared))
     f <- c(list(f), lapply(names(shared), function(v)
       as.formula(paste(shared[[v]], "~", v, "/ common"))))
+  # shared_baseline = "1:3 + 2:3": one baseline hazard for these transitions, with a
+  # proportionality coefficient ph(2:3/1:3) for each but the first (R's / shared)
+  if (!is.null(shared_baseline))
+    f <- c(if (is.list(f)) f else list(f),
+           list(as.formula(paste(shared_baseline, "~ 1 / shared"))))
   cap <- capture(if (is.null(ties))
     coxph(f, data = long, id = id, istate = from, control = CTRL) else
     coxph(f, data = long, id = id, istate = from, ties = ties, control = CTRL))
@@ -185,6 +190,7 @@ cox_case <- function(long, data_name, covariates, states, ties = "breslow",
   trans <- colnames(fit$cmap)
   list(data = data_name, call = paste(deparse(f), collapse = ""),
        shared = if (is.null(shared)) NULL else shared,
+       shared_baseline = shared_baseline,
        covariates = S(covariates), ties = if (is.null(ties)) "(missing)" else ties,
        method = fit$method,
        states = S(fit$states),
@@ -199,10 +205,12 @@ cox_case <- function(long, data_name, covariates, states, ties = "breslow",
 
 # survfit(multi-state coxph, newdata): predicted state occupation for new
 # patients (survival 3.5-3 gives no standard errors for these).
-pred_case <- function(long, data_name, covariates, states, newdata) {
+pred_case <- function(long, data_name, covariates, states, newdata, shared_baseline = NULL) {
   long$to <- factor(long$to, levels = c("censor", states[-1]))
   long$from <- factor(long$from, levels = states)
   f <- as.formula(paste("Surv(tstart, tstop, to) ~", paste(covariates, collapse = " + ")))
+  if (!is.null(shared_baseline))
+    f <- list(f, as.formula(paste(shared_baseline, "~ 1 / shared")))
   fit <- coxph(f, data = long, id = id, istate = from, ties = "breslow", control = CTRL)
   stopifnot(fit$method == "breslow")
   cap <- capture(survfit(fit, newdata = newdata))
@@ -210,7 +218,8 @@ pred_case <- function(long, data_name, covariates, states, newdata) {
   s1 <- survfit(fit, newdata = newdata, stype = 1)
   stopifnot(is.null(s$std.err))
   list(data = data_name, call = "survfit(coxph(..., id = id, istate = from), newdata)",
-       covariates = S(covariates), states = S(s$states), newdata = records(newdata),
+       covariates = S(covariates), shared_baseline = shared_baseline,
+       states = S(s$states), newdata = records(newdata),
        time = V(s$time),
        # stype 2 (default): p(t) = p(t-) expm(dA); stype 1: p(t-) (I + dA)
        pstate = lapply(seq_len(nrow(newdata)), function(i) M(s$pstate[, i, ])),
@@ -293,6 +302,16 @@ cases <- list(
                                    c("age", "male")),
   pred_mgus2 = pred_case(mg_long, "ms_mgus2_long.csv", c("age", "male"), st_mg,
                          data.frame(age = c(60, 75, 85), male = c(0, 1, 0))),
+  # shared baselines (R's "1:3 + 2:3 ~ 1 / shared"): death from mgus and from pcm
+  # (death from primary and from relapse) on one baseline hazard, proportional
+  cox_mgus2_shared_baseline = cox_case(mg_long, "ms_mgus2_long.csv", c("age", "male"), st_mg,
+                                       shared_baseline = "1:3 + 2:3"),
+  cox_rotterdam_shared_baseline = cox_case(ro_long, "ms_rotterdam_long.csv",
+                                           c("age", "nodes", "hormon"), st_ro,
+                                           shared_baseline = "1:3 + 2:3"),
+  pred_mgus2_shared_baseline = pred_case(mg_long, "ms_mgus2_long.csv", c("age", "male"), st_mg,
+                                         data.frame(age = c(60, 75, 85), male = c(0, 1, 0)),
+                                         shared_baseline = "1:3 + 2:3"),
   pred_synth = pred_case(sy_long, "ms_synth_long.csv", c("x1", "x2"), st_sy,
                          data.frame(x1 = c(-1, 0, 1.5), x2 = c(0, 1, 1)))
 )
