@@ -216,7 +216,10 @@ class GompertzBaseline:
     rate: float
     growth: float
 
-    supremum = math.inf
+    @property
+    def supremum(self) -> float:
+        # a falling hazard (growth < 0) integrates to rate / |growth|: some never die of it
+        return math.inf if self.growth >= 0 else self.rate / -self.growth
 
     def cumulative(self, t):
         # rate · t · (e^x - 1)/x with x = growth · t: exact for tiny growth too.
@@ -231,11 +234,12 @@ class GompertzBaseline:
     def inverse_cumulative(self, h):
         # t = log1p(y)/growth with y = growth · h / rate, written as
         # (h / rate) · log1p(y)/y so that growth -> 0 gives the exponential.
+        # With growth < 0, y <= -1 means h >= the supremum: never reached (inf).
         h = np.asarray(h, dtype=float)
         y = self.growth * h / self.rate
         with np.errstate(invalid="ignore", divide="ignore"):
-            ratio = np.where(y < 1e-8, 1.0 - y / 2.0, np.log1p(y) / y)
-        return np.where(np.isinf(h), np.inf, h / self.rate * ratio)
+            ratio = np.where(np.abs(y) < 1e-8, 1.0 - y / 2.0, np.log1p(y) / y)
+        return np.where(np.isinf(h) | (y <= -1.0), np.inf, h / self.rate * ratio)
 
 
 Baseline = DormancyBaseline | GompertzBaseline
