@@ -65,7 +65,12 @@ class MultiStateData:
 
 def _first_bad(ids: np.ndarray, mask: np.ndarray) -> tuple[int, object]:
     bad = np.unique(ids[mask])
-    return len(bad), bad[0]
+    return len(bad), _plain(bad[0])
+
+
+def _plain(value):
+    """A numpy scalar as the Python value it holds: messages say 1, not np.int64(1)."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def read_histories(
@@ -181,7 +186,7 @@ def check_histories(
         mask = np.zeros(len(h), dtype=bool)
         mask[where] = True
         n, first = _first_bad(ids, mask)
-        a, b = h["from"].to_numpy()[where[0]], h["to"].to_numpy()[where[0]]
+        a, b = _plain(h["from"].to_numpy()[where[0]]), _plain(h["to"].to_numpy()[where[0]])
         raise ValueError(
             f"{n} patient(s) make a transition that the transition matrix does not allow "
             f"(first: id {first!r}, {a!r} -> {b!r}; allowed from {a!r}: "
