@@ -25,6 +25,7 @@ def overview_tables(
     times,
     group_col: str | None = None,
     cox_covariates=None,
+    clock: str = "forward",
 ) -> dict[str, pd.DataFrame]:
     """Tables for a report: ``transitions``, ``occupation``, ``hazard_ratios``, ``origin_tests``.
 
@@ -35,7 +36,8 @@ def overview_tables(
     ``covariates`` as shared effects. ``cox_covariates`` (a list, or a mapping
     from transition to list, as ``MultiStateCox.fit``) replaces ``covariates``
     in the per-transition Cox models, e.g. to leave out a transition with too
-    few events to estimate effects.
+    few events to estimate effects. ``clock`` is ``MultiStateCox``'s time scale of
+    the per-transition models ("forward" or "reset").
     """
     occ = state_occupation(data, group_col=group_col)
     keys = ["group"] if group_col is not None else []
@@ -52,7 +54,9 @@ def overview_tables(
                 at = at.assign(pstate=float("nan"), std_err=float("nan"))
             rows.append(at[[*keys, "time", "state", "pstate", "std_err"]])
     occupation = pd.concat(rows, ignore_index=True)
-    model = MultiStateCox().fit(data, covariates if cox_covariates is None else cox_covariates)
+    model = MultiStateCox(clock=clock).fit(
+        data, covariates if cox_covariates is None else cox_covariates
+    )
     tm = data.transitions
     tests = []
     for target in tm.states:

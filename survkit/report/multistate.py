@@ -212,8 +212,35 @@ def _occupation_section(
     )
 
 
+def model_clock(later) -> tuple[str, frozenset]:
+    """The Cox models' clock for a scenario's later transitions, and the transitions
+    whose truth is on another clock (not checked against the fit).
+
+    All on a clock reset at entry: the models use that clock too (first relapses
+    start at 0, where both clocks agree). Otherwise time since diagnosis, and any
+    reset transition's true log HRs belong to another model.
+    """
+    clock = "reset" if later and all(t.clock == "reset" for t in later) else "forward"
+    off = frozenset((t.origin, t.target) for t in later if t.clock != clock)
+    return clock, off
+
+
+def _time_scale(generic: bool, clock: str) -> str:
+    if clock == "reset":
+        return "time since entering the transition's origin state (clock reset, as the scenario)"
+    return "time since time 0 of the data" if generic else "time since diagnosis"
+
+
 def _hazard_ratio_section(
-    data, summary, shown, adjusted, truth, term, organ_covariates=True
+    data,
+    summary,
+    shown,
+    adjusted,
+    truth,
+    term,
+    organ_covariates=True,
+    clock="forward",
+    off_clock=frozenset(),
 ) -> tuple[Section, bool | None]:
     table = summary[["from", "to", "covariate", "exp(coef)", "lower 0.95", "upper 0.95", "p"]]
     table = table.rename(columns={"exp(coef)": "HR", "lower 0.95": "lower", "upper 0.95": "upper"})
@@ -223,7 +250,16 @@ def _hazard_ratio_section(
     blocked = no_events_level(data, summary)
     for col in ["log HR", "SE", "HR", "lower", "upper", "p"]:
         table[col] = table[col].where([not b for b in blocked], np.nan)
-    values = [true_log_hr(truth, term, r) for _, r in summary.iterrows()]
+    values = [
+        (
+            float("nan"),
+            "its true hazard runs on the clock reset at entry, the model's on "
+            "time since diagnosis: not comparable",
+        )
+        if (r["from"], r["to"]) in off_clock
+        else true_log_hr(truth, term, r)
+        for _, r in summary.iterrows()
+    ]
     if truth is not None:
         table["true log HR"] = [v for v, _ in values]
         table["within 4 SE"] = [
@@ -242,7 +278,7 @@ def _hazard_ratio_section(
     paragraphs = [
         "Transition-specific Cox models (one stratum per transition, Breslow ties, robust "
         "standard errors clustered on the patient, as R's multi-state coxph) on the time scale "
-        f"{'time since time 0 of the data' if truth is None else 'time since diagnosis'}. "
+        f"{_time_scale(truth is None, clock)}. "
         f"Each transition is adjusted for {', '.join(adjusted)}; "
         + (
             "the table shows the microenvironment covariates, tables/hazard_ratios.csv has "
@@ -330,7 +366,8 @@ def report_for_multistate(
     cox_terms, thin = _estimable_terms(data, columns)
     if thin:
         checks["transitions_without_covariates"] = thin
-    tables = overview_tables(data, columns, times, cox_covariates=cox_terms)
+    clock, off_clock = model_clock(cohort.scenario.transitions if cohort is not None else ())
+    tables = overview_tables(data, columns, times, cox_covariates=cox_terms, clock=clock)
     truth = cohort.truth if cohort is not None else None
     note("transitions")
     sections = [
@@ -362,7 +399,15 @@ def report_for_multistate(
 
     def hazard_ratios() -> Section:
         section, found["consistent"] = _hazard_ratio_section(
-            data, summary, micro or columns, covariates, truth, term, organ_covariates=bool(micro)
+            data,
+            summary,
+            micro or columns,
+            covariates,
+            truth,
+            term,
+            organ_covariates=bool(micro),
+            clock=clock,
+            off_clock=off_clock,
         )
         if thin:
             section.paragraphs.append(
