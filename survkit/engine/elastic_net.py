@@ -70,6 +70,7 @@ def eta_derivatives(
     efron: bool,
     weights: np.ndarray | None = None,
     scale: float = 1.0,
+    extension=None,
 ) -> tuple[float, np.ndarray, np.ndarray]:
     """Log partial likelihood, its gradient in eta and a Hessian diagonal in eta.
 
@@ -80,10 +81,19 @@ def eta_derivatives(
     Efron q uses the group's mean denominator, which only enlarges the
     diagonal (Cauchy-Schwarz), so steps stay conservative. Gradient and
     diagonal come multiplied by ``scale``.
+
+    ``extension`` (e.g. Fine-Gray's weighted competing-failure subjects; the
+    problem must then have no covariate columns) adds risk-set members the scan
+    cannot see, as in ``risk_set.evaluate``: its ``additions`` join the
+    denominators, ``extra_exposure`` their hazard to c and
+    ``extra_square_exposure`` the squared-weight terms to q.
     """
     w = problem.weights if weights is None else weights
     peak = np.maximum.reduceat(eta, problem.strat_rptr[:-1])
     no_columns = np.zeros((eta.shape[0], 0))
+    ext0, ext1 = np.zeros(0), np.zeros((0, 0))
+    if extension is not None:
+        ext0, ext1 = extension.additions(problem, np.exp(eta - peak[problem.row_stratum]))
     loglik, _, _, h, e, risk, *_ = kern.risk_set_scan(
         no_columns,
         eta,
@@ -93,8 +103,8 @@ def eta_derivatives(
         *problem.scan_structure,
         efron,
         False,
-        np.zeros(0),
-        np.zeros((0, 0)),
+        ext0,
+        ext1,
     )
     c = kern.exposure(h, e, problem.grp_of_row, problem.entry_grp, problem.dead, problem.strat_gptr)
     h2 = death_weight_squares(h, w, problem.dead, problem.grp_ptr)
@@ -102,6 +112,9 @@ def eta_derivatives(
     q = kern.exposure(
         h2, no_share, problem.grp_of_row, problem.entry_grp, problem.dead, problem.strat_gptr
     )
+    if extension is not None:
+        c += extension.extra_exposure(problem, h)
+        q += extension.extra_square_exposure(problem, h2)
     grad, hess = working_arrays(w, problem.dead, risk, c, q, scale)
     return float(loglik), grad, hess
 
@@ -124,8 +137,9 @@ def _penalty(beta, lam, alpha, pf):
 class _PathState:
     """Coefficients, linear predictor and the last scan, carried along the path (warm starts)."""
 
-    def __init__(self, problem, design, efron, offset):
+    def __init__(self, problem, design, efron, offset, extension=None):
         self.problem = problem
+        self.extension = extension
         self.design = design
         self.efron = efron
         self.total = float(problem.weights.sum())
@@ -136,7 +150,9 @@ class _PathState:
         self.scan()
 
     def scan(self):
-        ll, g, W = eta_derivatives(self.problem, self.eta, self.efron, scale=1 / self.total)
+        ll, g, W = eta_derivatives(
+            self.problem, self.eta, self.efron, scale=1 / self.total, extension=self.extension
+        )
         self.loglik = ll
         self.g = g
         self.W = W
@@ -202,17 +218,18 @@ def fit_path(
     tol: float,
     max_outer: int = 100,
     max_passes: int = 100_000,
+    extension=None,
 ) -> PathResult:
     """Solve the elastic-net Cox problem along a lambda path with warm starts.
 
     ``penalty_factor`` is already rescaled (glmnet: to sum to p). Without
     ``lambdas`` the grid is log-spaced from lambda_max down to
     ``lambda_min_ratio * lambda_max`` and, as glmnet, ends early once the
-    deviance ratio stops improving.
+    deviance ratio stops improving. ``extension``: see ``eta_derivatives``.
     """
     pf = penalty_factor
     p = pf.shape[0]
-    state = _PathState(problem, design, efron, problem.offset)
+    state = _PathState(problem, design, efron, problem.offset, extension)
     loglik_null = state.loglik
     # glmnet's thresh is relative to the null deviance (on the 1/sum(w) scale)
     tol = tol * (saturated_loglik(problem) - loglik_null) / state.total
