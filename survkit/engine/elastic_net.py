@@ -25,11 +25,11 @@ import numpy as np
 
 from . import kernels as kern
 from .coordinate_descent import (
+    add_columns,
     column_gradient,
     death_weight_squares,
     solve_quadratic,
-    weighted_squares,
-    working_arrays,
+    working_derivatives,
 )
 from .risk_set import RiskSetProblem
 
@@ -106,16 +106,15 @@ def eta_derivatives(
         ext0,
         ext1,
     )
-    c = kern.exposure(h, e, problem.grp_of_row, problem.entry_grp, problem.dead, problem.strat_gptr)
-    h2 = death_weight_squares(h, w, problem.dead, problem.grp_ptr)
-    no_share = np.zeros_like(h)
-    q = kern.exposure(
-        h2, no_share, problem.grp_of_row, problem.entry_grp, problem.dead, problem.strat_gptr
-    )
+    extra_c = extra_q = np.zeros(0)
     if extension is not None:
-        c += extension.extra_exposure(problem, h)
-        q += extension.extra_square_exposure(problem, h2)
-    grad, hess = working_arrays(w, problem.dead, risk, c, q, scale)
+        extra_c = extension.extra_exposure(problem, h)
+        h2 = death_weight_squares(h, w, problem.dead, problem.grp_ptr)
+        extra_q = extension.extra_square_exposure(problem, h2)
+    grad, hess = working_derivatives(
+        h, e, w, problem.dead, risk, problem.grp_of_row, problem.entry_grp, problem.strat_gptr,
+        problem.grp_ptr, extra_c, extra_q, scale,
+    )  # fmt: skip
     return float(loglik), grad, hess
 
 
@@ -173,12 +172,12 @@ class _PathState:
         obj = -self.loglik / self.total + _penalty(self.beta, lam, alpha, pf)
         for step in range(1, max_outer + 1):
             beta0, eta0 = self.beta.copy(), self.eta.copy()
-            weighted_squares(self.design.Xt, self.W, cols, self.xv)
             resid = self.g.copy()
             _, biggest = solve_quadratic(
-                self.design.Xt, self.W, resid, self.eta, self.beta, self.xv, cols, l1, l2, tol,
-                max_passes,
-            )  # fmt: skip
+                self.design.Xt, self.W, resid, self.beta, self.xv, cols, l1, l2, tol, max_passes
+            )
+            self.eta = eta0.copy()
+            add_columns(self.design.Xt, self.beta - beta0, self.eta)
             self.scan()
             new = -self.loglik / self.total + _penalty(self.beta, lam, alpha, pf)
             halvings = 0
