@@ -235,8 +235,9 @@ class CoxNet(BaseEstimator):
         if not self.converged_:
             bad = lam[~result.converged]
             warnings.warn(
-                f"{type(self).__name__} did not converge at {bad.size} lambda(s) (first {bad[0]:.4g}) within "
-                f"max_iter={self.max_iter} outer steps; raise max_iter or tol.",
+                f"{type(self).__name__} did not converge at {bad.size} lambda(s) (first "
+                f"{bad[0]:.4g}) within max_iter={self.max_iter} outer steps; raise max_iter "
+                "or tol.",
                 ConvergenceWarning,
                 stacklevel=2,
             )

@@ -17,8 +17,9 @@
 # glmnet(family = "cox") on the finegray output was tried first (glmnet accepts
 # Surv(fgstart, fgstop, fgstatus) with weights = fgwt), but glmnet 4.1.6's R-level
 # cox.path used for (start, stop] data returns solutions far from optimal on these data
-# (gradient / lambda of a non-zero coefficient up to ~100 instead of 1, even with
-# thresh = 1e-14 and glmnet.control(mxitnr = 1000)); the script prints that check.
+# ((gradient / sd) / lambda of a non-zero coefficient from -1.3 to -45 instead of +-1,
+# with "cox.fit: algorithm did not converge", at thresh = 1e-14, also with
+# glmnet.control(mxitnr = 1000)); the script prints that check.
 # glmnet would also put sum(fgwt) over the expanded rows in place of n and standardise
 # with the expanded rows' weights, so its lambdas are FineGrayNet's times n / sum(fgwt)
 # only up to that standardisation.
@@ -101,7 +102,7 @@ solve_lambda <- function(b, lam, alpha, pf) {
 path_case <- function(alpha, pf, ratios) {
   u0 <- at(rep(0, length(covs)))$score / n
   # lambda_max: every penalised coefficient 0 (no unpenalised covariates in these cases)
-  lmax <- max(abs(u0 * sdx)[pf > 0] / pf[pf > 0]) / max(alpha, 1e-3)
+  lmax <- max(abs(u0 / sdx)[pf > 0] / pf[pf > 0]) / max(alpha, 1e-3)
   lam <- lmax * ratios
   b <- rep(0, length(covs))
   B <- matrix(0, length(lam), length(covs)); ll <- numeric(length(lam)); worst <- 0
@@ -141,17 +142,18 @@ cases$unpenalised_crr <- list(coef = V(cr$coef), loglik = cr$loglik)
 cat("finegray vs crr convention, unpenalised coefficients (relative):",
     format(max(abs(coef(full) / cr$coef - 1)), digits = 3), "\n")
 
-# glmnet on the finegray output, for the record (see the header): KKT at its solutions
+# glmnet on the finegray output, for the record (see the header): glmnet's own objective
+# (weights fgwt normalised, columns standardised with those weights) on its own path;
+# at a solution (gradient / sd) / lambda of every non-zero coefficient is exactly +-1
 glmnet.control(mxitnr = 1000)
-gl_lam <- cases$lasso_finegray$lambda[2:4] * n / sum(wt)
-g <- glmnet(x, y, family = "cox", weights = wt, lambda = gl_lam, thresh = 1e-14)
+g <- glmnet(x, y, family = "cox", weights = wt, nlambda = 20, thresh = 1e-14)
 gb <- as.matrix(coef(g))
-for (k in seq_along(gl_lam)) {
+sdw <- apply(x, 2, function(v) { p <- wt / sum(wt); sqrt(sum(p * (v - sum(p * v))^2)) })
+for (k in c(5, 10, 15)[c(5, 10, 15) <= length(g$lambda)]) {
   u <- at(gb[, k])$score / sum(wt)
-  sdw <- apply(x, 2, function(v) { p <- wt / sum(wt); sqrt(sum(p * (v - sum(p * v))^2)) })
-  r <- (u * sdw / gl_lam[k])[gb[, k] != 0]
+  r <- (u / sdw / g$lambda[k])[gb[, k] != 0]
   cat(sprintf("glmnet on finegray output, lambda %.3g: gradient/lambda of non-zero coefs %s\n",
-              gl_lam[k], paste(format(r, digits = 3), collapse = " ")))
+              g$lambda[k], paste(format(r, digits = 3), collapse = " ")))
 }
 glmnet.control(factory = TRUE)
 
