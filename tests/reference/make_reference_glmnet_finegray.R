@@ -17,7 +17,7 @@
 # glmnet(family = "cox") on the finegray output was tried first (glmnet accepts
 # Surv(fgstart, fgstop, fgstatus) with weights = fgwt), but glmnet 4.1.6's R-level
 # cox.path used for (start, stop] data returns solutions far from optimal on these data
-# ((gradient / sd) / lambda of a non-zero coefficient from -1.3 to -45 instead of +-1,
+# ((gradient / sd) / lambda of a non-zero coefficient from -1.2 to -45 instead of +-1,
 # with "cox.fit: algorithm did not converge", at thresh = 1e-14, also with
 # glmnet.control(mxitnr = 1000)); the script prints that check.
 # glmnet would also put sum(fgwt) over the expanded rows in place of n and standardise
