@@ -13,6 +13,7 @@ from sklearn.model_selection import PredefinedSplit
 from survkit import FineGray, FineGrayNet
 from survkit.data.survival_data import read_survival_data
 from survkit.engine.risk_set import RiskSetProblem, evaluate
+from survkit.models.baseline import BaselineHazard
 from survkit.models.fine_gray_weights import FineGrayExtension, censoring_weights
 
 from .reference_cases import RTOL_COEF, RTOL_LOGLIK, cases, data
@@ -218,3 +219,29 @@ def test_sklearn_form_and_refusals():
         a.score(df[cols], y)
     with pytest.raises(ValueError, match="cause"):
         FineGrayNet().fit(df, "time", "event", cause=7, formula=cols)
+
+
+def test_cumulative_incidence_at_lambda_zero_equals_fine_gray(mg):
+    fg = FineGray(tol=1e-12).fit(mg, "etime", "event", cause=1, formula=COVS)
+    m = _fit(mg, lambdas=[0.0], tol=1e-20)
+    new = mg.iloc[[0, 5, 17]]
+    times = [12.0, 60.0, 200.0]
+    np.testing.assert_allclose(
+        m.predict_cumulative_incidence(new, times), fg.predict_cumulative_incidence(new, times),
+        rtol=1e-6,
+    )  # fmt: skip
+    np.testing.assert_allclose(
+        m.baseline_cumulative_hazard_.to_numpy(), fg.baseline_cumulative_hazard_.to_numpy(),
+        rtol=1e-6,
+    )  # fmt: skip
+    # at a penalised lambda: Breslow's estimator of FineGray's engine at those coefficients
+    lasso = _fit(mg, lambdas=[0.02])
+    assert (lasso.params_ == 0).any()
+    d = read_survival_data(mg, duration_col="etime", event_col="event", formula=COVS, cause=1)
+    prob = RiskSetProblem.build(d.X, d.stop, d.status)
+    cens = d.events.censored[prob.order]
+    w = censoring_weights(prob, cens, np.zeros(len(mg), dtype=np.int64), 1)
+    ext = FineGrayExtension(w, ~cens & (d.status[prob.order] == 0))
+    ev = evaluate(prob, lasso.params_.to_numpy(), False, extension=ext)
+    ref = BaselineHazard.from_fit(prob, ev, []).table()
+    np.testing.assert_allclose(lasso.baseline_cumulative_hazard_, ref, rtol=1e-10)

@@ -265,6 +265,7 @@ class CoxNet(BaseEstimator):
         self.penalized_log_likelihood_ = float(self.penalized_log_likelihood_path_[k])
         self._problem = problem
         self._lp = design.Xt.T @ result.coefs[k] + problem.offset  # as CoxPH: with offset
+        self._center = design.center  # _lp is relative to x = center
         return self
 
     def _selected_lambda(self) -> float:
