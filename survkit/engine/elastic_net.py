@@ -55,9 +55,11 @@ class StandardisedDesign:
         """Weighted mean and standard deviation (divisor sum(w)), as glmnet."""
         w = weights / weights.sum()
         center = w @ X
-        Xt = np.ascontiguousarray((X - center).T)
+        # transpose first, then centre and scale in place: no n x p temporaries
+        Xt = np.ascontiguousarray(X.T)
+        Xt -= center[:, None]
         if standardize:
-            scale = np.sqrt((Xt * Xt) @ w)
+            scale = np.sqrt(np.einsum("ji,ji,i->j", Xt, Xt, w))
             Xt /= scale[:, None]
         else:
             scale = np.ones(X.shape[1])
