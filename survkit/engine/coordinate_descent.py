@@ -21,6 +21,11 @@ import numpy as np
 from numba import njit
 
 
+def death_weights(w, dead, grp_ptr):
+    """The weight of each tied-death group's deaths (0 for a group without deaths)."""
+    return np.add.reduceat(w * dead, grp_ptr[:-1])
+
+
 @njit(cache=True)
 def death_weight_squares(h, w, dead, grp_ptr):
     """Per tied-death group, h_g^2 / dw_g (dw_g the weight of its deaths; 0 without
@@ -38,13 +43,13 @@ def death_weight_squares(h, w, dead, grp_ptr):
 
 
 @njit(cache=True)
-def working_derivatives(h, e, w, dead, risk, grp_of_row, entry_grp, strat_gptr, grp_ptr,
+def working_derivatives(h, e, w, dead, risk, grp_of_row, entry_grp, strat_gptr, dw,
                         extra_c, extra_q, scale):  # fmt: skip
     """Gradient w (d - r c) and Hessian diagonal w r c - (w r)^2 q in eta (clipped at
     0), both times ``scale``, with the exposures c (``kernels.exposure`` of h, e) and
     q (of the groups' h^2 / dw, no Efron share) formed row by row in the same pass;
     ``extra_c``/``extra_q`` (length n, or empty) are added to c and q (a risk-set
-    extension's rows)."""
+    extension's rows). ``dw``: the weight of each group's deaths (``death_weights``)."""
     m = h.shape[0]
     tail = np.zeros(m + 1)
     tail2 = np.zeros(m + 1)
@@ -52,13 +57,9 @@ def working_derivatives(h, e, w, dead, risk, grp_of_row, entry_grp, strat_gptr, 
         acc = 0.0
         acc2 = 0.0
         for g in range(strat_gptr[s + 1] - 1, strat_gptr[s] - 1, -1):
-            dw = 0.0
-            for i in range(grp_ptr[g], grp_ptr[g + 1]):
-                if dead[i]:
-                    dw += w[i]
             acc += h[g]
-            if dw > 0.0:
-                acc2 += h[g] * h[g] / dw
+            if dw[g] > 0.0:
+                acc2 += h[g] * h[g] / dw[g]
             tail[g] = acc
             tail2[g] = acc2
     n = grp_of_row.shape[0]

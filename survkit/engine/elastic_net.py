@@ -28,6 +28,7 @@ from .coordinate_descent import (
     add_columns,
     column_gradient,
     death_weight_squares,
+    death_weights,
     solve_quadratic,
     working_derivatives,
 )
@@ -73,6 +74,7 @@ def eta_derivatives(
     weights: np.ndarray | None = None,
     scale: float = 1.0,
     extension=None,
+    dw: np.ndarray | None = None,
 ) -> tuple[float, np.ndarray, np.ndarray]:
     """Log partial likelihood, its gradient in eta and a Hessian diagonal in eta.
 
@@ -88,7 +90,8 @@ def eta_derivatives(
     problem must then have no covariate columns) adds risk-set members the scan
     cannot see, as in ``risk_set.evaluate``: its ``additions`` join the
     denominators, ``extra_exposure`` their hazard to c and
-    ``extra_square_exposure`` the squared-weight terms to q.
+    ``extra_square_exposure`` the squared-weight terms to q. ``dw``: the groups'
+    death weights under ``weights`` (``death_weights``), if already at hand.
     """
     w = problem.weights if weights is None else weights
     peak = np.maximum.reduceat(eta, problem.strat_rptr[:-1])
@@ -113,9 +116,11 @@ def eta_derivatives(
         extra_c = extension.extra_exposure(problem, h)
         h2 = death_weight_squares(h, w, problem.dead, problem.grp_ptr)
         extra_q = extension.extra_square_exposure(problem, h2)
+    if dw is None:
+        dw = death_weights(w, problem.dead, problem.grp_ptr)
     grad, hess = working_derivatives(
         h, e, w, problem.dead, risk, problem.grp_of_row, problem.entry_grp, problem.strat_gptr,
-        problem.grp_ptr, extra_c, extra_q, scale,
+        dw, extra_c, extra_q, scale,
     )  # fmt: skip
     return float(loglik), grad, hess
 
@@ -148,12 +153,14 @@ class _PathState:
         self.beta = np.zeros(p)
         self.eta = offset.copy()
         self.xv = np.zeros(p)
+        self.dw = death_weights(problem.weights, problem.dead, problem.grp_ptr)
         self.scan()
 
     def scan(self):
         ll, g, W = eta_derivatives(
-            self.problem, self.eta, self.efron, scale=1 / self.total, extension=self.extension
-        )
+            self.problem, self.eta, self.efron, scale=1 / self.total, extension=self.extension,
+            dw=self.dw,
+        )  # fmt: skip
         self.loglik = ll
         self.g = g
         self.W = W
