@@ -9,7 +9,8 @@ with g the gradient and W a diagonal of the Hessian in eta (both from one
 O(n) risk-set scan, see ``elastic_net.py``). Minimising that plus the
 elastic-net penalty over one coefficient at a time has a closed form (soft
 thresholding), and each update costs O(n) because only the working residual
-``resid_i = g_i - W_i (eta_i - eta0_i)`` and ``eta`` move.
+``resid_i = g_i - W_i (eta_i - eta0_i)`` moves (eta is brought up to date
+once per solve, ``add_columns``).
 
 The design is held transposed (``Xt[j]`` is column j, contiguous), so every
 coordinate reads one contiguous row of memory.

@@ -8,10 +8,13 @@ on standardised covariates. Each outer step approximates the partial
 likelihood by a quadratic in the linear predictor eta, whose gradient ``g``
 and Hessian diagonal ``W`` come from one O(n) pass of the engine's own
 risk-set scan (``kernels.risk_set_scan`` run with no covariate columns, then
-``kernels.exposure``): the scan handles strata, weights, (start, stop] rows
-and Breslow or Efron ties exactly as for ``CoxPH``, so no risk-set loop is
-copied here. Coordinate descent (``coordinate_descent.py``) then solves the
-penalised quadratic. A fixed point of these steps satisfies the exact KKT
+one fused pass, ``coordinate_descent.working_derivatives``, that forms each
+row's exposures as ``kernels.exposure`` does): the scan handles strata,
+weights, (start, stop] rows and Breslow or Efron ties exactly as for
+``CoxPH``, so no risk-set loop is copied here; a risk-set extension (Fine-Gray's
+censoring-weighted rows) joins the scan as in ``risk_set.evaluate``.
+Coordinate descent (``coordinate_descent.py``) then solves the penalised
+quadratic. A fixed point of these steps satisfies the exact KKT
 conditions of the objective, whatever diagonal is used; the diagonal only
 sets the speed. Along the path, glmnet's sequential strong rule picks the
 coordinates to cycle and a KKT check over the rest repairs any it missed.
