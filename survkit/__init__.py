@@ -11,6 +11,7 @@ from .models.cause_specific import CauseSpecificCox
 from .models.coxnet import CoxNet
 from .models.coxph import CoxPH
 from .models.fine_gray import FineGray
+from .models.fine_gray_net import FineGrayNet
 from .nonparametric.aalen_johansen import aalen_johansen
 from .nonparametric.gray_test import gray_test
 from .nonparametric.kaplan_meier import kaplan_meier
@@ -32,6 +33,7 @@ __all__ = [
     "CoxNet",
     "CoxPH",
     "FineGray",
+    "FineGrayNet",
     "__version__",
     "aalen_johansen",
     "add_at_risk_counts",

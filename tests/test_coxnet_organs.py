@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from survkit import CoxNet, fit_sites, plot_coefficient_path
+from survkit import CoxNet, FineGrayNet, fit_sites, plot_coefficient_path
 
 from .reference_cases import data
 
@@ -32,10 +32,30 @@ def test_fit_sites_penalized_equals_coxnet_per_site():
         np.testing.assert_allclose(rows["HR"], np.exp(alone.params_), rtol=1e-12)
 
 
-def test_fit_sites_penalizer_refuses_fine_gray_and_bad_values():
+def test_fit_sites_penalized_fine_gray_equals_finegraynet_per_site():
     df = data("mgus2.csv")
-    with pytest.raises(ValueError, match="cause-specific models only"):
-        fit_sites(df, "etime", "event", COVS, penalizer=0.1)
+    lam = 0.02
+    res = fit_sites(df, "etime", "event", COVS, penalizer=lam)
+    assert set(res.table["model"]) == {"cause_specific_penalized", "fine_gray_penalized"}
+    fg = res.table[res.table["model"] == "fine_gray_penalized"]
+    assert fg[["se", "z", "p", "lower", "upper", "p_adj"]].isna().all().all()
+    for site in (1, 2):
+        alone = FineGrayNet(lambdas=[lam]).fit(df, "etime", "event", formula=COVS, cause=site)
+        rows = fg[fg["site"] == site].set_index("covariate")
+        np.testing.assert_allclose(rows["coef"], alone.params_, rtol=1e-12)
+        assert (alone.params_ != 0).any()
+    assert (fg[fg["site"] == 1]["coef"] == 0).sum() == 3  # the lasso dropped some
+    # an instance is used for the models of its own kind only
+    only = fit_sites(
+        df, "etime", "event", COVS, models="fine_gray", penalizer=FineGrayNet(lambdas=[lam])
+    )
+    np.testing.assert_allclose(only.table["coef"], fg["coef"], rtol=1e-12)
+
+
+def test_fit_sites_penalizer_bad_values():
+    df = data("mgus2.csv")
+    with pytest.raises(ValueError, match="fits 'cause_specific' models"):
+        fit_sites(df, "etime", "event", COVS, penalizer=CoxNet(lambdas=[0.1]))
     with pytest.raises(ValueError, match="penalizer"):
         fit_sites(df, "etime", "event", COVS, models="cause_specific", penalizer=-1.0)
 

@@ -9,7 +9,8 @@ with g the gradient and W a diagonal of the Hessian in eta (both from one
 O(n) risk-set scan, see ``elastic_net.py``). Minimising that plus the
 elastic-net penalty over one coefficient at a time has a closed form (soft
 thresholding), and each update costs O(n) because only the working residual
-``resid_i = g_i - W_i (eta_i - eta0_i)`` and ``eta`` move.
+``resid_i = g_i - W_i (eta_i - eta0_i)`` moves (eta is brought up to date
+once per solve, ``add_columns``).
 
 The design is held transposed (``Xt[j]`` is column j, contiguous), so every
 coordinate reads one contiguous row of memory.
@@ -19,6 +20,11 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
+
+
+def death_weights(w, dead, grp_ptr):
+    """The weight of each tied-death group's deaths (0 for a group without deaths)."""
+    return np.add.reduceat(w * dead, grp_ptr[:-1])
 
 
 @njit(cache=True)
@@ -38,16 +44,41 @@ def death_weight_squares(h, w, dead, grp_ptr):
 
 
 @njit(cache=True)
-def working_arrays(w, dead, risk, c, q, scale):
+def working_derivatives(h, e, w, dead, risk, grp_of_row, entry_grp, strat_gptr, dw,
+                        extra_c, extra_q, scale):  # fmt: skip
     """Gradient w (d - r c) and Hessian diagonal w r c - (w r)^2 q in eta (clipped at
-    0), both times ``scale``, in one pass without temporaries."""
-    n = w.shape[0]
+    0), both times ``scale``, with the exposures c (``kernels.exposure`` of h, e) and
+    q (of the groups' h^2 / dw, no Efron share) formed row by row in the same pass;
+    ``extra_c``/``extra_q`` (length n, or empty) are added to c and q (a risk-set
+    extension's rows). ``dw``: the weight of each group's deaths (``death_weights``)."""
+    m = h.shape[0]
+    tail = np.zeros(m + 1)
+    tail2 = np.zeros(m + 1)
+    for s in range(strat_gptr.shape[0] - 1):
+        acc = 0.0
+        acc2 = 0.0
+        for g in range(strat_gptr[s + 1] - 1, strat_gptr[s] - 1, -1):
+            acc += h[g]
+            if dw[g] > 0.0:
+                acc2 += h[g] * h[g] / dw[g]
+            tail[g] = acc
+            tail2[g] = acc2
+    n = grp_of_row.shape[0]
+    extra = extra_c.shape[0] > 0
     grad = np.empty(n)
     hess = np.empty(n)
     for i in range(n):
+        g = grp_of_row[i]
+        c = tail[g] - tail[entry_grp[i]]
+        if dead[i]:
+            c -= e[g]
+        q = tail2[g] - tail2[entry_grp[i]]
+        if extra:
+            c += extra_c[i]
+            q += extra_q[i]
         wr = w[i] * risk[i]
-        grad[i] = (w[i] * dead[i] - wr * c[i]) * scale
-        v = wr * c[i] - wr * wr * q[i]
+        grad[i] = (w[i] * dead[i] - wr * c) * scale
+        v = wr * c - wr * wr * q
         hess[i] = v * scale if v > 0.0 else 0.0
     return grad, hess
 
@@ -72,23 +103,21 @@ def column_gradient(Xt, g, cols, out):
 
 
 @njit(cache=True, fastmath=True)
-def weighted_squares(Xt, W, cols, out):
-    """out[j] = sum_i W_i Xt[j, i]^2 for j in ``cols`` (the curvature of coordinate j)."""
-    n = Xt.shape[1]
-    for k in range(cols.shape[0]):
-        j = cols[k]
-        acc = 0.0
-        for i in range(n):
-            v = Xt[j, i]
-            acc += W[i] * v * v
-        out[j] = acc
+def _dot_and_square(Xt, j, v, W):
+    """(column j . v, sum_i W_i x_ij^2) in one read of the column."""
+    acc = 0.0
+    sq = 0.0
+    for i in range(v.shape[0]):
+        x = Xt[j, i]
+        acc += x * v[i]
+        sq += W[i] * x * x
+    return acc, sq
 
 
 @njit(cache=True)
-def _update(Xt, W, resid, eta, beta, xv, j, l1, l2):
-    """Exact minimisation over coordinate j; returns the change of beta[j]."""
-    n = Xt.shape[1]
-    u = _dot(Xt, j, resid) + xv[j] * beta[j]
+def _step(Xt, W, resid, beta, xv, j, u, l1, l2):
+    """Soft-thresholded minimiser of coordinate j given u = x_j'resid + xv_j beta_j;
+    moves ``resid`` by the change (``eta`` is brought up to date after the solve)."""
     a = abs(u) - l1
     new = 0.0
     if a > 0.0:
@@ -96,23 +125,25 @@ def _update(Xt, W, resid, eta, beta, xv, j, l1, l2):
     d = new - beta[j]
     if d != 0.0:
         beta[j] = new
-        for i in range(n):
-            x = Xt[j, i]
-            resid[i] -= W[i] * x * d
-            eta[i] += x * d
+        for i in range(Xt.shape[1]):
+            resid[i] -= W[i] * Xt[j, i] * d
     return d
 
 
 @njit(cache=True)
-def solve_quadratic(Xt, W, resid, eta, beta, xv, cols, l1, l2, tol, max_passes):
+def solve_quadratic(Xt, W, resid, beta, xv, cols, l1, l2, tol, max_passes):
     """Cyclic coordinate descent over ``cols`` until no update moves the
     quadratic objective by more than ``tol`` (``xv_j * change^2``, glmnet's rule).
 
     ``l1[j]``/``l2[j]`` are the per-coordinate lasso and ridge weights
     (lambda * alpha * penalty_factor and lambda * (1 - alpha) * penalty_factor).
-    As glmnet, a full pass over ``cols`` is followed by passes over the
-    coordinates that are non-zero until they settle, then a full pass again;
-    the solve ends when a full pass changes nothing by more than ``tol``.
+    The curvatures ``xv_j = sum_i W_i x_ij^2`` are computed during the first pass,
+    in the same read of each column as its first inner product. As glmnet, a
+    full pass over ``cols`` is followed by passes over the coordinates that are
+    non-zero until they settle, then a full pass again; the solve ends when a
+    full pass changes nothing by more than ``tol``. Only ``resid`` moves with
+    the coefficients: the caller updates the linear predictor afterwards
+    (``add_columns``), once per changed column instead of once per update.
     Returns (passes used, largest ``xv_j * change^2`` of the whole solve).
     """
     passes = 0
@@ -124,7 +155,11 @@ def solve_quadratic(Xt, W, resid, eta, beta, xv, cols, l1, l2, tol, max_passes):
         n_nz = 0
         for k in range(cols.shape[0]):
             j = cols[k]
-            d = _update(Xt, W, resid, eta, beta, xv, j, l1[j], l2[j])
+            if passes == 1:
+                u, xv[j] = _dot_and_square(Xt, j, resid, W)
+            else:
+                u = _dot(Xt, j, resid)
+            d = _step(Xt, W, resid, beta, xv, j, u + xv[j] * beta[j], l1[j], l2[j])
             ch = xv[j] * d * d
             if ch > dlx:
                 dlx = ch
@@ -140,10 +175,22 @@ def solve_quadratic(Xt, W, resid, eta, beta, xv, cols, l1, l2, tol, max_passes):
             dlx = 0.0
             for k in range(n_nz):
                 j = nonzero[k]
-                d = _update(Xt, W, resid, eta, beta, xv, j, l1[j], l2[j])
+                u = _dot(Xt, j, resid) + xv[j] * beta[j]
+                d = _step(Xt, W, resid, beta, xv, j, u, l1[j], l2[j])
                 ch = xv[j] * d * d
                 if ch > dlx:
                     dlx = ch
             if dlx < tol:
                 break
     return passes, biggest
+
+
+@njit(cache=True)
+def add_columns(Xt, delta, eta):
+    """eta += sum_j delta_j Xt[j] over the columns with delta_j != 0."""
+    n = Xt.shape[1]
+    for j in range(Xt.shape[0]):
+        d = delta[j]
+        if d != 0.0:
+            for i in range(n):
+                eta[i] += Xt[j, i] * d

@@ -8,10 +8,13 @@ on standardised covariates. Each outer step approximates the partial
 likelihood by a quadratic in the linear predictor eta, whose gradient ``g``
 and Hessian diagonal ``W`` come from one O(n) pass of the engine's own
 risk-set scan (``kernels.risk_set_scan`` run with no covariate columns, then
-``kernels.exposure``): the scan handles strata, weights, (start, stop] rows
-and Breslow or Efron ties exactly as for ``CoxPH``, so no risk-set loop is
-copied here. Coordinate descent (``coordinate_descent.py``) then solves the
-penalised quadratic. A fixed point of these steps satisfies the exact KKT
+one fused pass, ``coordinate_descent.working_derivatives``, that forms each
+row's exposures as ``kernels.exposure`` does): the scan handles strata,
+weights, (start, stop] rows and Breslow or Efron ties exactly as for
+``CoxPH``, so no risk-set loop is copied here; a risk-set extension (Fine-Gray's
+censoring-weighted rows) joins the scan as in ``risk_set.evaluate``.
+Coordinate descent (``coordinate_descent.py``) then solves the penalised
+quadratic. A fixed point of these steps satisfies the exact KKT
 conditions of the objective, whatever diagonal is used; the diagonal only
 sets the speed. Along the path, glmnet's sequential strong rule picks the
 coordinates to cycle and a KKT check over the rest repairs any it missed.
@@ -25,11 +28,12 @@ import numpy as np
 
 from . import kernels as kern
 from .coordinate_descent import (
+    add_columns,
     column_gradient,
     death_weight_squares,
+    death_weights,
     solve_quadratic,
-    weighted_squares,
-    working_arrays,
+    working_derivatives,
 )
 from .risk_set import RiskSetProblem
 
@@ -55,9 +59,11 @@ class StandardisedDesign:
         """Weighted mean and standard deviation (divisor sum(w)), as glmnet."""
         w = weights / weights.sum()
         center = w @ X
-        Xt = np.ascontiguousarray((X - center).T)
+        # transpose first, then centre and scale in place: no n x p temporaries
+        Xt = np.ascontiguousarray(X.T)
+        Xt -= center[:, None]
         if standardize:
-            scale = np.sqrt((Xt * Xt) @ w)
+            scale = np.sqrt(np.einsum("ji,ji,i->j", Xt, Xt, w))
             Xt /= scale[:, None]
         else:
             scale = np.ones(X.shape[1])
@@ -70,6 +76,8 @@ def eta_derivatives(
     efron: bool,
     weights: np.ndarray | None = None,
     scale: float = 1.0,
+    extension=None,
+    dw: np.ndarray | None = None,
 ) -> tuple[float, np.ndarray, np.ndarray]:
     """Log partial likelihood, its gradient in eta and a Hessian diagonal in eta.
 
@@ -80,10 +88,20 @@ def eta_derivatives(
     Efron q uses the group's mean denominator, which only enlarges the
     diagonal (Cauchy-Schwarz), so steps stay conservative. Gradient and
     diagonal come multiplied by ``scale``.
+
+    ``extension`` (e.g. Fine-Gray's weighted competing-failure subjects; the
+    problem must then have no covariate columns) adds risk-set members the scan
+    cannot see, as in ``risk_set.evaluate``: its ``additions`` join the
+    denominators, ``extra_exposure`` their hazard to c and
+    ``extra_square_exposure`` the squared-weight terms to q. ``dw``: the groups'
+    death weights under ``weights`` (``death_weights``), if already at hand.
     """
     w = problem.weights if weights is None else weights
     peak = np.maximum.reduceat(eta, problem.strat_rptr[:-1])
     no_columns = np.zeros((eta.shape[0], 0))
+    ext0, ext1 = np.zeros(0), np.zeros((0, 0))
+    if extension is not None:
+        ext0, ext1 = extension.additions(problem, np.exp(eta - peak[problem.row_stratum]))
     loglik, _, _, h, e, risk, *_ = kern.risk_set_scan(
         no_columns,
         eta,
@@ -93,16 +111,20 @@ def eta_derivatives(
         *problem.scan_structure,
         efron,
         False,
-        np.zeros(0),
-        np.zeros((0, 0)),
+        ext0,
+        ext1,
     )
-    c = kern.exposure(h, e, problem.grp_of_row, problem.entry_grp, problem.dead, problem.strat_gptr)
-    h2 = death_weight_squares(h, w, problem.dead, problem.grp_ptr)
-    no_share = np.zeros_like(h)
-    q = kern.exposure(
-        h2, no_share, problem.grp_of_row, problem.entry_grp, problem.dead, problem.strat_gptr
-    )
-    grad, hess = working_arrays(w, problem.dead, risk, c, q, scale)
+    extra_c = extra_q = np.zeros(0)
+    if extension is not None:
+        extra_c = extension.extra_exposure(problem, h)
+        h2 = death_weight_squares(h, w, problem.dead, problem.grp_ptr)
+        extra_q = extension.extra_square_exposure(problem, h2)
+    if dw is None:
+        dw = death_weights(w, problem.dead, problem.grp_ptr)
+    grad, hess = working_derivatives(
+        h, e, w, problem.dead, risk, problem.grp_of_row, problem.entry_grp, problem.strat_gptr,
+        dw, extra_c, extra_q, scale,
+    )  # fmt: skip
     return float(loglik), grad, hess
 
 
@@ -124,8 +146,9 @@ def _penalty(beta, lam, alpha, pf):
 class _PathState:
     """Coefficients, linear predictor and the last scan, carried along the path (warm starts)."""
 
-    def __init__(self, problem, design, efron, offset):
+    def __init__(self, problem, design, efron, offset, extension=None):
         self.problem = problem
+        self.extension = extension
         self.design = design
         self.efron = efron
         self.total = float(problem.weights.sum())
@@ -133,10 +156,14 @@ class _PathState:
         self.beta = np.zeros(p)
         self.eta = offset.copy()
         self.xv = np.zeros(p)
+        self.dw = death_weights(problem.weights, problem.dead, problem.grp_ptr)
         self.scan()
 
     def scan(self):
-        ll, g, W = eta_derivatives(self.problem, self.eta, self.efron, scale=1 / self.total)
+        ll, g, W = eta_derivatives(
+            self.problem, self.eta, self.efron, scale=1 / self.total, extension=self.extension,
+            dw=self.dw,
+        )  # fmt: skip
         self.loglik = ll
         self.g = g
         self.W = W
@@ -157,12 +184,12 @@ class _PathState:
         obj = -self.loglik / self.total + _penalty(self.beta, lam, alpha, pf)
         for step in range(1, max_outer + 1):
             beta0, eta0 = self.beta.copy(), self.eta.copy()
-            weighted_squares(self.design.Xt, self.W, cols, self.xv)
             resid = self.g.copy()
             _, biggest = solve_quadratic(
-                self.design.Xt, self.W, resid, self.eta, self.beta, self.xv, cols, l1, l2, tol,
-                max_passes,
-            )  # fmt: skip
+                self.design.Xt, self.W, resid, self.beta, self.xv, cols, l1, l2, tol, max_passes
+            )
+            self.eta = eta0.copy()
+            add_columns(self.design.Xt, self.beta - beta0, self.eta)
             self.scan()
             new = -self.loglik / self.total + _penalty(self.beta, lam, alpha, pf)
             halvings = 0
@@ -202,17 +229,18 @@ def fit_path(
     tol: float,
     max_outer: int = 100,
     max_passes: int = 100_000,
+    extension=None,
 ) -> PathResult:
     """Solve the elastic-net Cox problem along a lambda path with warm starts.
 
     ``penalty_factor`` is already rescaled (glmnet: to sum to p). Without
     ``lambdas`` the grid is log-spaced from lambda_max down to
     ``lambda_min_ratio * lambda_max`` and, as glmnet, ends early once the
-    deviance ratio stops improving.
+    deviance ratio stops improving. ``extension``: see ``eta_derivatives``.
     """
     pf = penalty_factor
     p = pf.shape[0]
-    state = _PathState(problem, design, efron, problem.offset)
+    state = _PathState(problem, design, efron, problem.offset, extension)
     loglik_null = state.loglik
     # glmnet's thresh is relative to the null deviance (on the 1/sum(w) scale)
     tol = tol * (saturated_loglik(problem) - loglik_null) / state.total

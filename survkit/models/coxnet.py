@@ -28,7 +28,7 @@ from ..engine.elastic_net import StandardisedDesign, fit_path, saturated_loglik
 from ..engine.risk_set import RiskSetProblem
 from .coxnet_cv import MEASURES, cross_validate_lambda, make_folds
 from .coxnet_inputs import outcome_frame, penalty_factors
-from .coxnet_path import coef_at
+from .coxnet_path import coef_at, path_options
 
 __all__ = ["CoxNet"]
 
@@ -156,10 +156,8 @@ class CoxNet(BaseEstimator):
             censor_value=censor_value,
             sort_rows=True,
         )
-        n, p = data.X.shape
-        names = data.design.names
         problem = RiskSetProblem.build(
-            np.zeros((n, 0)),
+            np.zeros((data.X.shape[0], 0)),
             data.stop,
             data.status,
             start=data.start,
@@ -168,6 +166,14 @@ class CoxNet(BaseEstimator):
             offset=data.offset,
             order=data.order,
         )
+        return self._fit_path(data, problem, efron=self.ties == "efron", extension_for=None)
+
+    def _fit_path(self, data, problem, efron: bool, extension_for) -> CoxNet:
+        """The path, its deviances and (with ``cv``) cross-validation on a built
+        problem; ``extension_for(subproblem, rows)`` gives the risk-set extension
+        of any row subset (Fine-Gray) or is None."""
+        n, p = data.X.shape
+        names = data.design.names
         design = StandardisedDesign.build(data.X, problem.weights, self.standardize)
         data.X = None
         zero_sd = np.flatnonzero(design.scale == 0)
@@ -180,7 +186,7 @@ class CoxNet(BaseEstimator):
         if ratio is None:
             ratio = 0.01 if n < p else 1e-4
         options = {
-            "efron": self.ties == "efron",
+            "efron": efron,
             "alpha": float(self.l1_ratio),
             "penalty_factor": pf,
             "n_lambdas": int(self.n_lambdas),
@@ -188,13 +194,12 @@ class CoxNet(BaseEstimator):
             "tol": float(self.tol),
             "max_outer": int(self.max_iter),
             "standardize": bool(self.standardize),
+            "extension_for": extension_for,
         }
+        extension = None if extension_for is None else extension_for(problem, np.arange(n))
         user = None if self.lambdas is None else _check_lambdas(self.lambdas)
         result = fit_path(
-            problem,
-            design,
-            lambdas=user,
-            **{k: v for k, v in options.items() if k != "standardize"},
+            problem, design, lambdas=user, extension=extension, **path_options(options)
         )
         coefs = result.coefs / design.scale  # original scale
         lam = result.lambdas
@@ -230,8 +235,9 @@ class CoxNet(BaseEstimator):
         if not self.converged_:
             bad = lam[~result.converged]
             warnings.warn(
-                f"CoxNet did not converge at {bad.size} lambda(s) (first {bad[0]:.4g}) within "
-                f"max_iter={self.max_iter} outer steps; raise max_iter or tol.",
+                f"{type(self).__name__} did not converge at {bad.size} lambda(s) (first "
+                f"{bad[0]:.4g}) within max_iter={self.max_iter} outer steps; raise max_iter "
+                "or tol.",
                 ConvergenceWarning,
                 stacklevel=2,
             )
@@ -259,6 +265,7 @@ class CoxNet(BaseEstimator):
         self.penalized_log_likelihood_ = float(self.penalized_log_likelihood_path_[k])
         self._problem = problem
         self._lp = design.Xt.T @ result.coefs[k] + problem.offset  # as CoxPH: with offset
+        self._center = design.center  # _lp is relative to x = center
         return self
 
     def _selected_lambda(self) -> float:

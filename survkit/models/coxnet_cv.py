@@ -74,8 +74,15 @@ def cross_validate_lambda(
     measure: str,
     options: dict,
 ) -> CVResult:
-    """``folds`` hold positions in the problem's sorted order."""
+    """``folds`` hold positions in the problem's sorted order. With
+    ``options["extension_for"]`` (Fine-Gray) each row subset gets its own
+    risk-set extension (its censoring weights re-estimated on those rows)."""
     efron = options["efron"]
+    make = options.get("extension_for")
+
+    def extension(sub, rows):
+        return None if make is None else make(sub, rows)
+
     K, L = len(folds), lambdas.shape[0]
     values = np.empty((K, L))
     weights = np.empty(K)
@@ -84,8 +91,12 @@ def cross_validate_lambda(
         if measure == "deviance":
             lp_all = design.Xt.T @ b.T  # (n, L)
             train_rows = np.sort(train)
-            full = path_deviance(problem, lp_all, efron)
-            minus = path_deviance(subproblem(problem, train_rows), lp_all[train_rows], efron)
+            everyone = np.arange(problem.stop.shape[0])
+            full = path_deviance(problem, lp_all, efron, extension=extension(problem, everyone))
+            sub = subproblem(problem, train_rows)
+            minus = path_deviance(
+                sub, lp_all[train_rows], efron, extension=extension(sub, train_rows)
+            )
             test_rows = np.sort(test)
             weights[i] = float(np.sum(problem.weights[test_rows] * problem.dead[test_rows]))
             if weights[i] == 0:

@@ -19,7 +19,7 @@ from ..engine.elastic_net import (
 )
 from ..engine.risk_set import RiskSetProblem
 
-__all__ = ["coef_at", "fold_path", "path_deviance", "subproblem"]
+__all__ = ["coef_at", "fold_path", "path_deviance", "path_options", "subproblem"]
 
 
 def subproblem(problem: RiskSetProblem, rows: np.ndarray) -> RiskSetProblem:
@@ -40,14 +40,15 @@ def subproblem(problem: RiskSetProblem, rows: np.ndarray) -> RiskSetProblem:
 
 
 def path_deviance(
-    problem: RiskSetProblem, lp: np.ndarray, efron: bool, rescale: bool = True
+    problem: RiskSetProblem, lp: np.ndarray, efron: bool, rescale: bool = True, extension=None
 ) -> np.ndarray:
     """The Cox deviance 2 (saturated - loglik) for each column of ``lp`` (linear
     predictors without offset, rows in the problem's order), saturated = -sum
     over tied-death groups of wd log wd. With ``rescale`` the weights are first
     rescaled to sum to the number of rows (``coxnet.deviance``'s ``std.weights``,
     used by cross-validation); without, the weights as given (glmnet's
-    ``deviance(fit)`` and ``nulldev``)."""
+    ``deviance(fit)`` and ``nulldev``). ``extension``: the problem's risk-set
+    extension (Fine-Gray), or None."""
     w = problem.weights
     if rescale:
         w = w * (w.shape[0] / w.sum())
@@ -55,7 +56,7 @@ def path_deviance(
     out = np.empty(lp.shape[1])
     for k in range(lp.shape[1]):
         eta = np.ascontiguousarray(lp[:, k] + problem.offset)
-        out[k] = 2 * (sat - eta_derivatives(problem, eta, efron, w)[0])
+        out[k] = 2 * (sat - eta_derivatives(problem, eta, efron, w, extension=extension)[0])
     return out
 
 
@@ -78,11 +79,16 @@ def fold_path(
     fold_design = StandardisedDesign.build(
         design.Xt[:, rows].T, sub.weights, options["standardize"]
     )
-    result: PathResult = fit_path(sub, fold_design, lambdas=lambdas, **_path_options(options))
+    make = options.get("extension_for")
+    extension = None if make is None else make(sub, rows)
+    result: PathResult = fit_path(
+        sub, fold_design, lambdas=lambdas, extension=extension, **path_options(options)
+    )
     return result.coefs / fold_design.scale
 
 
-def _path_options(options: dict) -> dict:
+def path_options(options: dict) -> dict:
+    """The estimator's options that ``fit_path`` takes."""
     keep = ("efron", "alpha", "penalty_factor", "n_lambdas", "lambda_min_ratio", "tol", "max_outer")
     return {k: options[k] for k in keep}
 

@@ -22,6 +22,7 @@ from statsmodels.stats.multitest import multipletests
 from ..data.validation import check_choice, check_columns, check_dataframe, encode_events
 from ..models.coxnet import CoxNet
 from ..models.coxph import CoxPH
+from ..models.fine_gray_net import FineGrayNet
 
 __all__ = ["MODEL_KINDS", "SiteFits", "fit_sites"]
 
@@ -59,7 +60,7 @@ def fit_sites(
     ties: str = "efron",
     tol: float | None = None,
     max_iter: int | None = None,
-    penalizer: float | str | CoxNet | None = None,
+    penalizer: float | str | CoxNet | FineGrayNet | None = None,
     l1_ratio: float = 1.0,
 ) -> SiteFits:
     """Fit per-organ models in one call.
@@ -73,13 +74,15 @@ def fit_sites(
     a ``UserWarning`` saying how many it has. ``tol``/``max_iter`` override the
     estimators' convergence settings (their own defaults otherwise).
 
-    ``penalizer`` makes the cause-specific models penalised (``CoxNet``, for many
-    covariates per organ): a number is a fixed lambda, ``"cv"`` picks lambda_1se by
-    10-fold cross-validation of the partial-likelihood deviance (folds seeded, seed
-    0), and a ``CoxNet`` instance is used as configured (cloned per site).
-    ``l1_ratio`` is the elastic-net mix for the first two (1 = lasso). The table
-    then has model ``"cause_specific_penalized"`` with coef and HR only: a penalised
-    fit has no valid Wald standard errors, so se, z, p, limits and p_adj are NaN.
+    ``penalizer`` makes the models penalised (``CoxNet`` for the cause-specific
+    and ``FineGrayNet`` for the Fine-Gray models, for many covariates per organ): a
+    number is a fixed lambda, ``"cv"`` picks lambda_1se by 10-fold cross-validation
+    of the (pseudo-)partial-likelihood deviance (folds seeded, seed 0), and a
+    ``CoxNet`` or ``FineGrayNet`` instance is used as configured (cloned per site)
+    for the models of its kind. ``l1_ratio`` is the elastic-net mix for the first
+    two (1 = lasso). The table then has models ``"cause_specific_penalized"`` and
+    ``"fine_gray_penalized"`` with coef and HR only: a penalised fit has no valid
+    Wald standard errors, so se, z, p, limits and p_adj are NaN.
     """
     check_dataframe(df)
     check_columns(df, {"duration_col": [duration_col], "event_col": [event_col]})
@@ -128,8 +131,8 @@ def fit_sites(
             continue
         for kind in models:
             try:
-                if kind == "cause_specific" and penalized is not None:
-                    est = clone(penalized).fit(
+                if penalized is not None:
+                    est = clone(penalized[kind]).fit(
                         df,
                         duration_col=duration_col,
                         event_col=event_col,
@@ -192,23 +195,37 @@ def _any_code(df: pd.DataFrame, event_col: str, censor_value: object) -> object:
 
 
 def _penalized_template(penalizer, l1_ratio, ties, models):
-    """The CoxNet each site's cause-specific model is cloned from (None: unpenalised)."""
+    """Per model kind, the estimator each site's penalised model is cloned from
+    (None: unpenalised models)."""
     if penalizer is None:
         return None
-    if "fine_gray" in models:
-        raise ValueError(
-            "penalizer applies to the cause-specific models only (a penalised Fine-Gray "
-            "model is not available yet); pass models=['cause_specific']."
-        )
-    if isinstance(penalizer, CoxNet):
-        return penalizer
+    if isinstance(penalizer, CoxNet):  # FineGrayNet is a CoxNet too
+        kind = "fine_gray" if isinstance(penalizer, FineGrayNet) else "cause_specific"
+        other = [m for m in models if m != kind]
+        if other:
+            raise ValueError(
+                f"penalizer is a {type(penalizer).__name__}, which fits {kind!r} models, but "
+                f"models also has {other}; pass models=[{kind!r}] or a number or 'cv'."
+            )
+        return {kind: penalizer}
     if isinstance(penalizer, str):
         if penalizer != "cv":
-            raise ValueError(f"penalizer={penalizer!r}; use a lambda > 0, 'cv' or a CoxNet.")
-        return CoxNet(l1_ratio=l1_ratio, ties=ties, cv=10, seed=0)
+            raise ValueError(
+                f"penalizer={penalizer!r}; use a lambda > 0, 'cv', a CoxNet or a FineGrayNet."
+            )
+        return {
+            "cause_specific": CoxNet(l1_ratio=l1_ratio, ties=ties, cv=10, seed=0),
+            "fine_gray": FineGrayNet(l1_ratio=l1_ratio, cv=10, seed=0),
+        }
     if not np.isfinite(penalizer) or penalizer <= 0:
-        raise ValueError(f"penalizer={penalizer!r} must be a lambda > 0, 'cv' or a CoxNet.")
-    return CoxNet(l1_ratio=l1_ratio, ties=ties, lambdas=[float(penalizer)], select="last")
+        raise ValueError(
+            f"penalizer={penalizer!r} must be a lambda > 0, 'cv', a CoxNet or a FineGrayNet."
+        )
+    lam = [float(penalizer)]
+    return {
+        "cause_specific": CoxNet(l1_ratio=l1_ratio, ties=ties, lambdas=lam, select="last"),
+        "fine_gray": FineGrayNet(l1_ratio=l1_ratio, lambdas=lam, select="last"),
+    }
 
 
 def _coefficient_rows(est, site: object, kind: str, conf_level: float) -> pd.DataFrame:
@@ -218,7 +235,7 @@ def _coefficient_rows(est, site: object, kind: str, conf_level: float) -> pd.Dat
         return pd.DataFrame(
             {
                 "site": site,
-                "model": "cause_specific_penalized",
+                "model": f"{kind}_penalized",
                 "covariate": list(est.params_.index),
                 "coef": b,
                 "HR": np.exp(b),
