@@ -120,7 +120,7 @@ def _illness_death(n, seed):
     return ms.read_histories(hist, tm, censor_value="censor")
 
 
-def _weighted_prediction(model, weights, new, times, stype):
+def _weighted_prediction(model, weights, new, times, stype, **kw):
     """The prediction after refitting every transition with patient case weights."""
     twin = copy.deepcopy(model)
     long = model.long_.assign(w=model.long_["id"].map(weights).to_numpy())
@@ -138,7 +138,7 @@ def _weighted_prediction(model, weights, new, times, stype):
         )
         twin.transition_models_["stacked"] = refit
         twin.params_ = pd.Series(refit.params_.to_numpy(), index=model.params_.index)
-        return twin.predict_occupation(new, times=times, stype=stype)["pstate"].to_numpy()
+        return twin.predict_occupation(new, times=times, stype=stype, **kw)["pstate"].to_numpy()
     for k in model.transition_models_:
         rows = long[long["trans"] == k]
         twin.transition_models_[k] = CoxPH(ties="breslow", tol=1e-13, max_iter=50).fit(
@@ -149,7 +149,7 @@ def _weighted_prediction(model, weights, new, times, stype):
             formula=list(model.terms_[k]),
             weights_col="w",
         )
-    return twin.predict_occupation(new, times=times, stype=stype)["pstate"].to_numpy()
+    return twin.predict_occupation(new, times=times, stype=stype, **kw)["pstate"].to_numpy()
 
 
 SHARED = {"shared_baseline": [[("well", "dead"), ("ill", "dead")]]}
@@ -186,6 +186,39 @@ def test_influence_is_the_derivative_of_the_prediction(stype, stacked):
     expected = np.sqrt((numeric**2).sum(axis=0))
     assert (expected[pred["time"].to_numpy() >= 1.25] > 0).all()
     np.testing.assert_allclose(pred["std_err"], expected, rtol=1e-4, atol=1e-8)
+
+
+@pytest.mark.parametrize("initial", ["well", "ill"])
+def test_influence_from_a_later_start_is_the_derivative_too(initial):
+    # transition probabilities P(s, t | x) from `initial` at s = 1: only the
+    # increments after s carry influence (the start is given)
+    data = _illness_death(20, seed=5)
+    model = ms.MultiStateCox(tol=1e-13, max_iter=50).fit(data, ["x"])
+    new = pd.DataFrame({"x": [-0.5, 1.0]})
+    times = [1.0, 1.25, 2.0, 3.5]
+    kw = {"start_time": 1.0, "initial_state": initial}
+    ids = data.histories["id"].unique()
+    ones = dict.fromkeys(ids, 1.0)
+    base = _weighted_prediction(model, ones, new, times, 2, **kw)
+    eps = 1e-6
+    numeric = np.array(
+        [
+            (_weighted_prediction(model, {**ones, i: 1 + eps}, new, times, 2, **kw) - base) / eps
+            for i in ids
+        ]
+    )
+    pred = model.predict_occupation(new, times=times, se=True, **kw)
+    np.testing.assert_allclose(pred["pstate"], base, rtol=0, atol=1e-12)
+    at_start = pred["time"].to_numpy() == 1.0
+    assert (pred.loc[at_start, "std_err"] == 0).all()
+    np.testing.assert_allclose(
+        pred.loc[at_start & (pred["state"] == initial), "pstate"], 1.0, rtol=0, atol=0
+    )
+    expected = np.sqrt((numeric**2).sum(axis=0))
+    assert (expected[pred["time"].to_numpy() >= 2.0] > 0).any()
+    np.testing.assert_allclose(pred["std_err"], expected, rtol=1e-4, atol=1e-8)
+    with pytest.raises(ValueError, match="before start_time"):
+        model.predict_occupation(new, times=[0.5, 2.0], **kw)
 
 
 def test_stacked_fit_gives_the_separate_fits_standard_errors():

@@ -157,13 +157,20 @@ class MultiStateCox(BaseEstimator):
         return self
 
     def predict_occupation(
-        self, df: pd.DataFrame, times=None, initial_state=None, stype=2, se=False
+        self, df: pd.DataFrame, times=None, initial_state=None, stype=2, se=False, start_time=0.0
     ):
         """Predicted P(state at t | x) per row of ``df`` (R's ``survfit(fit, newdata)``),
-        with infinitesimal-jackknife ``std_err`` if ``se``; see
+        from ``initial_state`` at ``start_time`` (transition probabilities P(s, t | x)
+        for a later start), with infinitesimal-jackknife ``std_err`` if ``se``; see
         ``survkit.multistate.prediction`` and ``prediction_se``."""
         return predict_occupation(
-            self, df, times=times, initial_state=initial_state, stype=stype, se=se
+            self,
+            df,
+            times=times,
+            initial_state=initial_state,
+            stype=stype,
+            se=se,
+            start_time=start_time,
         )
 
     def _fit_stacked(self, long, terms, common, groups, tm, cox, robust):

@@ -79,14 +79,23 @@ def _stacked_hazard(model, k: int, df: pd.DataFrame):
 
 
 def predict_occupation(
-    model, df: pd.DataFrame, times=None, initial_state=None, stype: int = 2, se: bool = False
+    model,
+    df: pd.DataFrame,
+    times=None,
+    initial_state=None,
+    stype: int = 2,
+    se: bool = False,
+    start_time: float = 0.0,
 ) -> pd.DataFrame:
     """P(state at t | x) for each row of ``df``: tidy DataFrame row, time, state, pstate
     (and ``std_err`` with ``se=True``; Breslow fits only).
 
-    ``times`` defaults to every distinct follow-up time of the fit; values
-    are right-continuous step functions. Every patient starts in
-    ``initial_state`` (default: the first state) at time 0.
+    ``times`` defaults to every distinct follow-up time of the fit from
+    ``start_time`` on; values are right-continuous step functions. Every
+    patient is in ``initial_state`` (default: the first state) at
+    ``start_time`` (default 0): with a later start these are the transition
+    probabilities P_h.(s, t | x) (R's ``survfit(fit, newdata, start.time = s,
+    p0 = <unit vector of h>)``, ``mstate::probtrans`` from ``predt = s``).
     """
     if not hasattr(model, "params_"):
         raise ValueError("this MultiStateCox is not fitted yet; call fit first.")
@@ -122,9 +131,20 @@ def predict_occupation(
             t, dH = _nelson_aalen(model.long_[model.long_["trans"] == k])
             pieces.append((t, np.repeat(dH[:, None], n, axis=1), index[a], index[b]))
     all_times = np.unique(np.concatenate([p[0] for p in pieces]))
-    grid = model.follow_up_times_ if times is None else np.asarray(times, dtype=float).ravel()
+    start_time = float(start_time)
+    if not np.isfinite(start_time) or start_time < 0:
+        raise ValueError(f"start_time={start_time!r}; give a finite time >= 0.")
+    if times is None:
+        grid = model.follow_up_times_[model.follow_up_times_ >= start_time]
+    else:
+        grid = np.asarray(times, dtype=float).ravel()
     if np.isnan(grid).any() or (grid < 0).any():
         raise ValueError("times must be >= 0 and not missing.")
+    if (grid < start_time).any():
+        raise ValueError(
+            f"times has {int((grid < start_time).sum())} value(s) before start_time="
+            f"{start_time:g}; the prediction starts there. Ask for times >= start_time."
+        )
     P = np.zeros((n, len(states)))
     P[:, index[start]] = 1.0
     at_time = np.empty((all_times.size, n, len(states)))
@@ -134,6 +154,9 @@ def predict_occupation(
         increments[where, q, :] = piece[1]
     n_states = len(states)
     for m in range(all_times.size):
+        if all_times[m] <= start_time:  # the patient is known to be in `start` until then
+            at_time[m] = P
+            continue
         A = np.zeros((n, n_states, n_states))
         for q, (_, _, a, b) in enumerate(pieces):
             A[:, a, b] += increments[m, q]
@@ -162,6 +185,8 @@ def predict_occupation(
         }
     )
     if se:
-        _, variance = occupation_influence(model, df, grid, index[start], stype, _expm)
+        _, variance = occupation_influence(
+            model, df, grid, index[start], stype, _expm, start_time=start_time
+        )
         out["std_err"] = np.sqrt(variance.ravel())
     return out

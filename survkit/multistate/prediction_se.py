@@ -194,9 +194,12 @@ def _step_matrices(H: np.ndarray, units: list, stype: int, expm):
 
 
 def occupation_influence(
-    model, df: pd.DataFrame, grid: np.ndarray, start: int, stype: int, expm
+    model, df: pd.DataFrame, grid: np.ndarray, start: int, stype: int, expm, start_time=0.0
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(pstate, variance) at ``grid`` for each row of ``df``: both (rows, grid, states)."""
+    """(pstate, variance) at ``grid`` for each row of ``df``: both (rows, grid, states).
+
+    The patient is in state ``start`` at ``start_time`` (given, so no influence
+    there); steps at or before it are skipped."""
     if model.ties != "breslow" and model.transition_models_:
         raise ValueError(
             f"se=True needs ties='breslow' (the model has ties={model.ties!r}): the standard "
@@ -236,6 +239,9 @@ def occupation_influence(
     p_at = np.empty((all_times.size, n_new, n_states))
     var_at = np.zeros((all_times.size, n_new, n_states))
     for step, terms in enumerate(active):
+        if all_times[step] <= start_time:
+            p_at[step] = P
+            continue
         H = np.zeros((n_new, n_states, n_states))
         units = []
         for q, m in terms:

@@ -205,7 +205,11 @@ cox_case <- function(long, data_name, covariates, states, ties = "breslow",
 
 # survfit(multi-state coxph, newdata): predicted state occupation for new
 # patients (survival 3.5-3 gives no standard errors for these).
-pred_case <- function(long, data_name, covariates, states, newdata, shared_baseline = NULL) {
+# With start_time and initial (a state): every new patient is in `initial` at
+# start_time, i.e. the transition probabilities P_initial,.(s, t | x)
+# (survfit's start.time and p0 = the unit vector of that state).
+pred_case <- function(long, data_name, covariates, states, newdata, shared_baseline = NULL,
+                      start_time = NULL, initial = NULL) {
   long$to <- factor(long$to, levels = c("censor", states[-1]))
   long$from <- factor(long$from, levels = states)
   f <- as.formula(paste("Surv(tstart, tstop, to) ~", paste(covariates, collapse = " + ")))
@@ -213,12 +217,19 @@ pred_case <- function(long, data_name, covariates, states, newdata, shared_basel
     f <- list(f, as.formula(paste(shared_baseline, "~ 1 / shared")))
   fit <- coxph(f, data = long, id = id, istate = from, ties = "breslow", control = CTRL)
   stopifnot(fit$method == "breslow")
-  cap <- capture(survfit(fit, newdata = newdata))
+  if (is.null(start_time)) {
+    cap <- capture(survfit(fit, newdata = newdata))
+    s1 <- survfit(fit, newdata = newdata, stype = 1)
+  } else {
+    p0 <- as.numeric(states == initial)
+    cap <- capture(survfit(fit, newdata = newdata, start.time = start_time, p0 = p0))
+    s1 <- survfit(fit, newdata = newdata, stype = 1, start.time = start_time, p0 = p0)
+  }
   s <- cap$value
-  s1 <- survfit(fit, newdata = newdata, stype = 1)
   stopifnot(is.null(s$std.err))
   list(data = data_name, call = "survfit(coxph(..., id = id, istate = from), newdata)",
        covariates = S(covariates), shared_baseline = shared_baseline,
+       start_time = start_time, initial = initial,
        states = S(s$states), newdata = records(newdata),
        time = V(s$time),
        # stype 2 (default): p(t) = p(t-) expm(dA); stype 1: p(t-) (I + dA)
@@ -313,7 +324,15 @@ cases <- list(
                                          data.frame(age = c(60, 75, 85), male = c(0, 1, 0)),
                                          shared_baseline = "1:3 + 2:3"),
   pred_synth = pred_case(sy_long, "ms_synth_long.csv", c("x1", "x2"), st_sy,
-                         data.frame(x1 = c(-1, 0, 1.5), x2 = c(0, 1, 1)))
+                         data.frame(x1 = c(-1, 0, 1.5), x2 = c(0, 1, 1))),
+  # transition probabilities from a later time: in pcm at 60 months
+  pred_mgus2_from_pcm_at_60 = pred_case(mg_long, "ms_mgus2_long.csv", c("age", "male"), st_mg,
+                                        data.frame(age = c(60, 75), male = c(0, 1)),
+                                        start_time = 60, initial = "pcm"),
+  # and from a relapse state of the synthetic cohort at time 2
+  pred_synth_from_bone_at_2 = pred_case(sy_long, "ms_synth_long.csv", c("x1", "x2"), st_sy,
+                                        data.frame(x1 = c(-1, 1.5), x2 = c(0, 1)),
+                                        start_time = 2, initial = st_sy[2])
 )
 
 write_results(cases, "multistate",
