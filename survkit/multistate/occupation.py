@@ -146,25 +146,25 @@ def state_occupation(
             len(states),
             n_times,
         )
-        frame = pd.DataFrame(
-            {
-                "time": np.repeat(t, len(states)),
-                "state": np.tile(np.array(states, dtype=object), len(t)),
-                "pstate": p.ravel(),
-                "std_err": se.ravel(),
-                "n_risk": risk.ravel().astype(np.int64),
-                "n_event": event.ravel().astype(np.int64),
-            }
-        )
+        pstate, std_err = p.ravel(), se.ravel()
+        lower, upper = _limits(pstate, std_err, conf_level, conf_type)
+        # built in one go, columns in their final order: at 10^6 intervals the
+        # frame has millions of rows and every later insert would copy them all
+        columns = {
+            "time": np.repeat(t, len(states)),
+            "state": np.tile(np.array(states, dtype=object), len(t)),
+            "pstate": pstate,
+            "std_err": std_err,
+            "lower": lower,
+            "upper": upper,
+            "n_risk": risk.ravel().astype(np.int64),
+            "n_event": event.ravel().astype(np.int64),
+        }
+        frame = pd.DataFrame(columns)
         if group_col is not None:
             frame.insert(0, "group", label)
         pieces.append(frame)
-    out = pd.concat(pieces, ignore_index=True)
-    lower, upper = _limits(
-        out["pstate"].to_numpy(), out["std_err"].to_numpy(), conf_level, conf_type
-    )
-    out.insert(out.columns.get_loc("std_err") + 1, "lower", lower)
-    out.insert(out.columns.get_loc("lower") + 1, "upper", upper)
+    out = pieces[0] if len(pieces) == 1 else pd.concat(pieces, ignore_index=True)
     return out
 
 
