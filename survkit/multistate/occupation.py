@@ -146,21 +146,20 @@ def state_occupation(
             len(states),
             n_times,
         )
-        pstate, std_err = p.ravel(), se.ravel()
-        lower, upper = _limits(pstate, std_err, conf_level, conf_type)
-        # built in one go, columns in their final order: at 10^6 intervals the
-        # frame has millions of rows and every later insert would copy them all
-        columns = {
-            "time": np.repeat(t, len(states)),
-            "state": np.tile(np.array(states, dtype=object), len(t)),
-            "pstate": pstate,
-            "std_err": std_err,
-            "lower": lower,
-            "upper": upper,
-            "n_risk": risk.ravel().astype(np.int64),
-            "n_event": event.ravel().astype(np.int64),
-        }
-        frame = pd.DataFrame(columns)
+        # the frame has (times x states) rows, about 10^7 at 10^6 patients:
+        # the float columns are written into one 2-D block that pandas keeps as
+        # it is (a frame built from separate columns copies them twice)
+        block = np.empty((5, p.size))
+        block[0] = np.repeat(t, len(states))
+        block[1] = p.ravel()
+        block[2] = se.ravel()
+        block[3], block[4] = _limits(block[1], block[2], conf_level, conf_type)
+        frame = pd.DataFrame(
+            block.T, columns=["time", "pstate", "std_err", "lower", "upper"], copy=False
+        )
+        frame.insert(1, "state", np.tile(np.array(states, dtype=object), len(t)))
+        frame["n_risk"] = risk.ravel().astype(np.int64)
+        frame["n_event"] = event.ravel().astype(np.int64)
         if group_col is not None:
             frame.insert(0, "group", label)
         pieces.append(frame)
