@@ -40,10 +40,10 @@ from synthetic.multistate_truth import occupation_probabilities
 from synthetic.simulate import CENSORED, Cohort, component_generator, simulate_cohort
 
 
-def _hazard_to(model, design, rows, s):
-    """H(s_i | x_i) for each patient i in ``rows`` at their own time s_i."""
-    etas = model.linear_predictors({k: v[rows] for k, v in design.items()}, len(rows))
-    total = np.zeros(len(rows))
+def _hazard_to(model, design, s):
+    """H(s_i | x_i) for each patient i of ``design`` (their rows) at their own time s_i."""
+    etas = model.linear_predictors(design, len(s))
+    total = np.zeros(len(s))
     for (start, end), eta in zip(model.pieces, etas, strict=True):
         piece = model.baseline.cumulative(np.clip(s, start, end)) - model.baseline.cumulative(start)
         total += np.exp(eta) * piece
@@ -58,49 +58,67 @@ def simulate_multistate(scenario: MultiStateScenario | str, n: int, seed) -> Mul
     n = len(first.data)
     design = _truth.design_from_data(scenario.base, first.data)
     censor = first.latent[CENSORED].to_numpy()
-    event = first.data["event"].astype(str).to_numpy()
-    state = np.where(np.isin(event, scenario.base.site_names), event, "")
+    # states as small integer codes (names only in the final table): code 0 is
+    # censored, then the states; string arrays per row would cost more than the draws
+    names = np.array([CENSORED, *scenario.states], dtype=object)
+    code = {name: k for k, name in enumerate(names)}
+    event_codes, event_names = pd.factorize(first.data["event"].astype(str))
+    first_event = np.array([code[e] for e in event_names], dtype=np.int64)[event_codes]
+    sites = np.array([code[s] for s in scenario.base.site_names])
+    state = np.where(np.isin(first_event, sites), first_event, 0)  # 0: no further moves
     entered = first.data["time"].to_numpy().copy()
-    records = [
-        pd.DataFrame(
-            {
-                "patient_id": first.data["patient_id"].to_numpy(),
-                "time": first.data["time"].to_numpy(),
-                "event": event,
-            }
-        )
-    ]
+    records = [(np.arange(n), entered.copy(), first_event)]
     for origin in scenario.order():
-        rows = np.flatnonzero(state == origin)
+        rows = np.flatnonzero(state == code[origin])
         outgoing = [t for t in scenario.transitions if t.origin == origin]
         best = np.full(len(rows), np.inf)
-        target = np.full(len(rows), CENSORED, dtype=object)
+        target = np.zeros(len(rows), dtype=np.int64)  # censored unless a move comes first
         s = entered[rows]
+        here = {k: v[rows] for k, v in design.items()}
         for t in outgoing:
             stream = component_generator(seed, f"transition:{t.origin}->{t.target}")
             exponential = stream.standard_exponential(len(rows))
-            already, etas = _hazard_to(t.model, design, rows, s)
+            already, etas = _hazard_to(t.model, here, s)
             if t.clock == "reset":  # semi-Markov: the clock starts at entry
                 latent = s + t.model.sample_latent_times(exponential, etas)
             else:
                 latent = t.model.sample_latent_times(exponential + already, etas)
             sooner = latent < best
             best[sooner] = latent[sooner]
-            target[sooner] = t.target
+            target[sooner] = code[t.target]
         moves = best < censor[rows]
         stop = np.where(moves, best, censor[rows])
-        to = np.where(moves, target, CENSORED)
-        records.append(
-            pd.DataFrame(
-                {"patient_id": first.data["patient_id"].to_numpy()[rows], "time": stop, "event": to}
-            )
-        )
+        to = np.where(moves, target, 0)
+        records.append((rows, stop, to))
         entered[rows] = stop
-        state[rows] = np.where(moves, to, "")
-        state[rows[moves & (to == DEATH)]] = ""
-    events = pd.concat(records, ignore_index=True)
-    events = events.sort_values(["patient_id", "time"], kind="stable").reset_index(drop=True)
+        state[rows] = np.where(to == code[DEATH], 0, to)
+    events = _events_by_patient(records, n, first.data["patient_id"].to_numpy(), names)
     return MultiStateCohort(scenario, seed, first, events)
+
+
+def _events_by_patient(records, n, patient_ids, names) -> pd.DataFrame:
+    """The records (rows, time, state code) as one table sorted by patient, then time.
+
+    A patient's records come in the order of ``scenario.order()``, in which every
+    transition goes forwards, so their times never decrease: each record is put
+    straight at its place (patient's first row + records so far) instead of
+    sorting the whole table by (patient, time).
+    """
+    counts = np.ones(n, dtype=np.int64)
+    for rows, _, _ in records[1:]:
+        counts[rows] += 1
+    start = np.cumsum(counts) - counts
+    total = int(counts.sum())
+    ids = np.repeat(patient_ids, counts)
+    time = np.empty(total)
+    event = np.empty(total, dtype=np.int64)
+    filled = np.zeros(n, dtype=np.int64)
+    for rows, stop, to in records:
+        at = start[rows] + filled[rows]
+        time[at] = stop
+        event[at] = to
+        filled[rows] += 1
+    return pd.DataFrame({"patient_id": ids, "time": time, "event": names[event]})
 
 
 @dataclass(eq=False)
@@ -151,8 +169,12 @@ class MultiStateCohort:
                 "to": e["event"].to_numpy(),
             }
         )
-        covariates = self.first.data.set_index("patient_id")[self.covariates]
-        return out.join(covariates, on="patient_id")
+        # each row's patient by position (a take per column; a join would first
+        # copy the whole first-event table to index it by patient)
+        data = self.first.data
+        where = pd.Index(data["patient_id"]).get_indexer(ids)
+        covariates = data[self.covariates].take(where).reset_index(drop=True)
+        return pd.concat([out, covariates], axis=1)
 
     @property
     def truth(self) -> pd.DataFrame:

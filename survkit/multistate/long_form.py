@@ -28,27 +28,47 @@ def long_form(data: MultiStateData) -> pd.DataFrame:
     """
     tm = data.transitions
     h = data.histories
-    out_of = {s: [tm.number(s, b) for b in tm.targets(s)] for s in tm.states}
-    counts = h["from"].map(lambda s: len(out_of[s])).to_numpy()
+    # per-row work is done on state codes with lookup tables (no Python loop
+    # over rows): at 10^6 patients the long form has millions of rows
+    states = list(tm.states)
+    out_of = [[tm.number(s, b) for b in tm.targets(s)] for s in states]
+    n_out = np.array([len(numbers) for numbers in out_of], dtype=np.int64)
+    table = np.zeros((len(states), max(int(n_out.max()), 1)), dtype=np.int64)
+    for i, numbers in enumerate(out_of):
+        table[i, : len(numbers)] = numbers
+    number = np.zeros((len(states), len(states) + 1), dtype=np.int64)  # last: not a state
+    for k, (a, b) in enumerate(tm.pairs, start=1):
+        number[states.index(a), states.index(b)] = k
+    from_code = _state_codes(h["from"], states)
+    to_code = _state_codes(h["to"], states)
+    counts = n_out[from_code]
     rows = np.repeat(np.arange(len(h)), counts)
-    trans = np.concatenate([out_of[s] for s in h["from"]]) if len(rows) else np.array([], int)
-    to = np.array([tm.pairs[k - 1][1] for k in trans], dtype=object)
+    first = np.repeat(np.cumsum(counts) - counts, counts)
+    trans = table[from_code[rows], np.arange(len(rows)) - first]
+    targets = np.array([b for _, b in tm.pairs], dtype=object)
     long = pd.DataFrame(
         {
             "id": h["id"].to_numpy()[rows],
             "from": h["from"].to_numpy()[rows],
-            "to": to,
-            "trans": trans.astype(np.int64),
+            "to": targets[trans - 1],
+            "trans": trans,
             "Tstart": h["tstart"].to_numpy()[rows],
             "Tstop": h["tstop"].to_numpy()[rows],
         }
     )
     long["time"] = long["Tstop"] - long["Tstart"]
-    happened = (h["status"].to_numpy()[rows] == 1) & (h["to"].to_numpy()[rows] == to)
-    long["status"] = happened.astype(np.int8)
+    happened_number = np.where(h["status"].to_numpy() == 1, number[from_code, to_code], 0)
+    long["status"] = (happened_number[rows] == trans).astype(np.int8)
     for col in data.covariates:
         long[col] = h[col].to_numpy()[rows]
     return long
+
+
+def _state_codes(column: pd.Series, states: list) -> np.ndarray:
+    """Position of each value in ``states``; len(states) for anything else (censored)."""
+    codes, uniques = pd.factorize(column)
+    lookup = np.array([states.index(u) if u in states else len(states) for u in uniques])
+    return lookup[codes] if len(uniques) else np.zeros(len(column), dtype=np.int64)
 
 
 def expand_covariates(

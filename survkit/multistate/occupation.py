@@ -146,25 +146,24 @@ def state_occupation(
             len(states),
             n_times,
         )
+        # the frame has (times x states) rows, about 10^7 at 10^6 patients:
+        # the float columns are written into one 2-D block that pandas keeps as
+        # it is (a frame built from separate columns copies them twice)
+        block = np.empty((5, p.size))
+        block[0] = np.repeat(t, len(states))
+        block[1] = p.ravel()
+        block[2] = se.ravel()
+        block[3], block[4] = _limits(block[1], block[2], conf_level, conf_type)
         frame = pd.DataFrame(
-            {
-                "time": np.repeat(t, len(states)),
-                "state": np.tile(np.array(states, dtype=object), len(t)),
-                "pstate": p.ravel(),
-                "std_err": se.ravel(),
-                "n_risk": risk.ravel().astype(np.int64),
-                "n_event": event.ravel().astype(np.int64),
-            }
+            block.T, columns=["time", "pstate", "std_err", "lower", "upper"], copy=False
         )
+        frame.insert(1, "state", np.tile(np.array(states, dtype=object), len(t)))
+        frame["n_risk"] = risk.ravel().astype(np.int64)
+        frame["n_event"] = event.ravel().astype(np.int64)
         if group_col is not None:
             frame.insert(0, "group", label)
         pieces.append(frame)
-    out = pd.concat(pieces, ignore_index=True)
-    lower, upper = _limits(
-        out["pstate"].to_numpy(), out["std_err"].to_numpy(), conf_level, conf_type
-    )
-    out.insert(out.columns.get_loc("std_err") + 1, "lower", lower)
-    out.insert(out.columns.get_loc("lower") + 1, "upper", upper)
+    out = pieces[0] if len(pieces) == 1 else pd.concat(pieces, ignore_index=True)
     return out
 
 
