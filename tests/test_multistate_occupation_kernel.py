@@ -128,3 +128,14 @@ def test_kernel_equals_the_direct_recursion(seed, mixed_start, p0_variance):
     np.testing.assert_allclose(wide_p, p, rtol=0, atol=1e-13)
     np.testing.assert_allclose(wide_se, se, rtol=0, atol=1e-13)
     assert se.max() > 0.02  # standard errors that are not trivially zero
+
+
+def test_without_standard_errors_the_probabilities_are_unchanged():
+    # se=False (R's se.fit = FALSE) skips the variance pass only
+    data = ms.read_histories(tied_histories(300, 4, True), ms.transition_matrix(STATES, ALLOWED))
+    full = ms.state_occupation(data)
+    bare = ms.state_occupation(data, se=False)
+    for col in ["time", "state", "pstate", "n_risk", "n_event"]:
+        np.testing.assert_array_equal(bare[col], full[col])
+    assert bare[["std_err", "lower", "upper"]].isna().all().all()
+    assert full["std_err"].max() > 0

@@ -295,8 +295,9 @@ def _variance_pass(entry, entry_pid, etime, status, pid, cstate0, i0, n_times, p
     return out_se
 
 
-def occupation_kernel(entry, etime, status, pid, cstate0, p0, i0, n_states, n_times):
-    """Times, p, std.err, n.risk, n.event, n.censor for one curve (see the module)."""
+def occupation_kernel(entry, etime, status, pid, cstate0, p0, i0, n_states, n_times, with_se=True):
+    """Times, p, std.err, n.risk, n.event, n.censor for one curve (see the module);
+    std.err is NaN without ``with_se`` (the variance pass is skipped)."""
     # the passes read intervals in order of entry and of exit: copies in those
     # orders are read sequentially instead of through the sort indices
     by_entry = np.argsort(entry, kind="stable")
@@ -306,5 +307,7 @@ def occupation_kernel(entry, etime, status, pid, cstate0, p0, i0, n_states, n_ti
     t, p, risk, event, cens, ptr, steps = _first_pass(
         *entries, *exits, cstate0, p0, n_states, n_times
     )
+    if not with_se:
+        return t, p, np.full(p.shape, np.nan), risk, event, cens
     se = _variance_pass(*entries, *exits, cstate0, i0, n_times, p0, ptr, steps)
     return t, p, se, risk, event, cens
