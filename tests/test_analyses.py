@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parents[1]
         ("mgus2_competing_risks.py", [], ["report.html", "report.md"]),
         # the report on R's datasets, each checked against R (analyses/data/r_findings.json)
         ("real_data_reports.py", ["--dataset", "rotterdam"], ["report.html", "checks.json"]),
-        ("real_data_reports.py", ["--dataset", "rotterdam_years"], ["report.html"]),
+        # (--dataset rotterdam_years, the same data in years, is left to manual runs:
+        # 10 s of the suite's budget; the horizons' unit rule has its own unit test)
         ("real_data_reports.py", ["--dataset", "mgus2"], ["report.html", "checks.json"]),
         ("real_data_reports.py", ["--dataset", "colon"], ["report.html", "checks.json"]),
         # its defaults are the small CI study (30 replicates)
