@@ -210,15 +210,17 @@ def test_a_reset_clock_scenario_is_fitted_on_its_own_clock(tmp_path):
     # the true log HRs of a reset-clock scenario are effects on the hazard in time since
     # entering the state; the report fits that model (it used to fit the forward clock
     # and compare it with these truths)
-    # n = 3000: at 1500 a few basal / ER+ coefficients of rare transitions run off to
-    # +15 (monotone likelihood) and fail the check on either clock
-    report = report_for_multistate(str(_clock_variant(tmp_path, True)), n=3000, seed=2)
+    # n = 1500: a few basal / ER+ coefficients of rare transitions run off to +15
+    # (monotone likelihood); they are shown but not checked (they used to fail it)
+    report = report_for_multistate(str(_clock_variant(tmp_path, True)), n=1500, seed=2)
     text = " ".join(_hr_section(report).paragraphs)
-    assert "clock reset" in text
+    assert "clock reset" in text and "did not converge" in text
     table = _hr_section(report).tables[0].csv
     checked = table["within 4 SE"].dropna()
     assert len(checked) > 50 and report.checks["truth_consistent"] is True
     assert not table["note"].str.contains("not comparable").any()
+    unchecked = table["note"].str.contains("did not converge")
+    assert unchecked.any() and table.loc[unchecked, "within 4 SE"].isna().all()
 
 
 def test_mixed_clocks_leave_the_reset_transitions_unchecked():

@@ -77,8 +77,19 @@ def overview_tables(
     return {
         "transitions": data.counts(),
         "occupation": occupation,
-        "hazard_ratios": model.summary.reset_index(),
+        "hazard_ratios": _with_convergence(model),
         "origin_tests": pd.DataFrame(
             tests, columns=["target", "origins", "reference", "statistic", "df", "p_value"]
         ),
     }
+
+
+def _with_convergence(model) -> pd.DataFrame:
+    """``model.summary`` with ``converged``: whether the row's transition fit converged
+    (False under monotone likelihood, where a coefficient and its SE are not estimates)."""
+    table = model.summary.reset_index()
+    fits = model.transition_models_
+    table["converged"] = [
+        bool(fits[k].converged_) if k in fits else True for k in table["transition"]
+    ]
+    return table

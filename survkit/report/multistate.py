@@ -225,6 +225,17 @@ def model_clock(later) -> tuple[str, frozenset]:
     return clock, off
 
 
+def _unconverged_note(summary) -> str:
+    if "converged" not in summary.columns or summary["converged"].all():
+        return ""
+    bad = summary.loc[~summary["converged"].astype(bool)]
+    pairs = sorted({f"{a} -> {b}" for a, b in zip(bad["from"], bad["to"], strict=True)})
+    return (
+        f" {len(bad)} estimate(s) of transitions whose fit did not converge (monotone "
+        f"likelihood: {', '.join(pairs)}) are shown but not checked."
+    )
+
+
 def _time_scale(generic: bool, clock: str) -> str:
     if clock == "reset":
         return "time since entering the transition's origin state (clock reset, as the scenario)"
@@ -257,6 +268,12 @@ def _hazard_ratio_section(
             "time since diagnosis: not comparable",
         )
         if (r["from"], r["to"]) in off_clock
+        else (
+            float("nan"),
+            "its transition's fit did not converge (monotone likelihood: an estimate "
+            "heading to infinity), so it is not checked",
+        )
+        if truth is not None and not r.get("converged", True)
         else true_log_hr(truth, term, r)
         for _, r in summary.iterrows()
     ]
@@ -294,6 +311,7 @@ def _hazard_ratio_section(
             f"Against the truth: {n_checked - n_out} of {n_checked} estimates (all covariates) "
             f"lie within {_WITHIN_SE:g} SE of the true log HR; effects that change over time "
             "(a double agent) have no single true value and are not checked."
+            + _unconverged_note(summary)
         )
     section = Section(
         HR_TITLE if organ_covariates else PLAIN_HR_TITLE,
