@@ -56,10 +56,10 @@ from .definition import HARNESS_VERSION, DataGeneratingMechanism
 from .estimands import COLUMNS as ESTIMAND_COLUMNS
 from .estimands import reference_seed
 from .methods import FitFailure, _guarded
-from .performance import failure_summary, performance
-from .runner import _ONE_CHUNK_AT_A_TIME, ChunkTask, StudyResult, plan_chunks, replicate_seed
+from .performance import performance
+from .runner import _ONE_CHUNK_AT_A_TIME, ChunkTask, StudyResult, replicate_seed
+from .single_mechanism import run_single_mechanism
 from .store import COLUMNS as ESTIMATE_COLUMNS
-from .store import EstimateStore
 
 MULTISTATE_METHODS = ("multistate_cox", "state_occupation")
 
@@ -292,44 +292,17 @@ def run_multistate_study(
     """Run (or resume) ``study`` into ``out`` (serially or on ``workers`` joblib
     processes); with ``summarise`` writes estimands.csv, performance.csv and
     failures.csv as ``run_study`` does."""
-    from . import executors
-
     if not isinstance(study, MultiStateStudy):
         raise TypeError("study must be a MultiStateStudy")
     out = Path(out)
     scenario = load_multistate_scenario(study.scenario)
-    fingerprint = study.fingerprint()
-    store = EstimateStore(out)
-    with store.lock():
-        store.open(fingerprint, study.identity(), {"multistate": dataclasses.asdict(study)})
-        done = store.completed().get(0, set())
-        todo = [r for r in range(study.reps) if r not in done]
-        size = study.chunk_size or max(1, min(25, math.ceil(len(todo) / (6 * max(workers, 1)))))
-        tasks = plan_chunks({0: todo}, size)
-        context = (study, scenario)
-        if workers > 1:
-            stream = executors.joblib_workers(run_multistate_chunk, context, tasks, workers)
-        else:
-            stream = executors.serial(run_multistate_chunk, context, tasks)
-        try:
-            for task, (frame, timing) in stream:
-                store.write(frame, fingerprint, task.mechanism, task.reps, timing)
-        finally:
-            stream.close()
-        estimates = store.read()
-        estimates = estimates[estimates["rep"] < study.reps].reset_index(drop=True)
-        n_done = len([r for r in done if r < study.reps])
-        result = StudyResult(out, estimates, None, None, None, len(todo), n_done, [])
-        result.chunk_timings = [c["timing"] for c in store.chunks()]
-        if summarise:
-            estimands = store.read_table("estimands")
-            if estimands is None:
-                estimands = multistate_estimands(study, scenario)
-                store.write_table("estimands", estimands)
-            result.estimands = estimands
-            result.performance = performance(estimates, estimands, study.level)
-            result.failures = failure_summary(estimates)
-            estimands.to_csv(out / "estimands.csv", index=False, float_format="%.17g")
-            result.performance.to_csv(out / "performance.csv", index=False, float_format="%.10g")
-            result.failures.to_csv(out / "failures.csv", index=False)
-    return result
+    return run_single_mechanism(
+        out,
+        study,
+        "multistate",
+        run_multistate_chunk,
+        (study, scenario),
+        workers,
+        (lambda: multistate_estimands(study, scenario)) if summarise else None,
+        lambda estimates, estimands: performance(estimates, estimands, study.level),
+    )

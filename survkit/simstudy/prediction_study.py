@@ -69,7 +69,7 @@ from ..metrics import population_performance
 from .definition import HARNESS_VERSION, DataGeneratingMechanism
 from .estimands import COLUMNS as ESTIMAND_COLUMNS
 from .estimands import reference_seed
-from .performance import failure_summary, performance_measures
+from .performance import performance_measures
 from .prediction_methods import (
     PREDICTION_METHODS,
     SAMPLE_METRICS,
@@ -77,9 +77,9 @@ from .prediction_methods import (
     method_rows,
     prediction_id,
 )
-from .runner import _ONE_CHUNK_AT_A_TIME, ChunkTask, StudyResult, plan_chunks, replicate_seed
+from .runner import _ONE_CHUNK_AT_A_TIME, ChunkTask, StudyResult, replicate_seed
+from .single_mechanism import run_single_mechanism
 from .store import COLUMNS as ESTIMATE_COLUMNS
-from .store import EstimateStore
 
 COMPARISONS = (("apparent", "population"), ("validation", "population"), ("population", "oracle"))
 _SAMPLES = ("apparent", "validation", "population", "oracle")
@@ -321,44 +321,18 @@ def run_prediction_study(
     """Run (or resume) ``study`` into ``out`` (serially or on ``workers`` joblib
     processes); with ``summarise`` writes estimands.csv (the oracle values),
     performance.csv and failures.csv."""
-    from . import executors
-
     if not isinstance(study, PredictionStudy):
         raise TypeError("study must be a PredictionStudy")
     out = Path(out)
     scenario = study.load()
     fingerprint = study.fingerprint()
-    store = EstimateStore(out)
-    with store.lock():
-        store.open(fingerprint, study.identity(), {"prediction": dataclasses.asdict(study)})
-        done = store.completed().get(0, set())
-        todo = [r for r in range(study.reps) if r not in done]
-        size = study.chunk_size or max(1, min(25, math.ceil(len(todo) / (6 * max(workers, 1)))))
-        tasks = plan_chunks({0: todo}, size)
-        context = (study, scenario, fingerprint)
-        if workers > 1:
-            stream = executors.joblib_workers(run_prediction_chunk, context, tasks, workers)
-        else:
-            stream = executors.serial(run_prediction_chunk, context, tasks)
-        try:
-            for task, (frame, timing) in stream:
-                store.write(frame, fingerprint, task.mechanism, task.reps, timing)
-        finally:
-            stream.close()
-        estimates = store.read()
-        estimates = estimates[estimates["rep"] < study.reps].reset_index(drop=True)
-        n_done = len([r for r in done if r < study.reps])
-        result = StudyResult(out, estimates, None, None, None, len(todo), n_done, [])
-        result.chunk_timings = [c["timing"] for c in store.chunks()]
-        if summarise:
-            oracle = store.read_table("estimands")
-            if oracle is None:
-                oracle = oracle_table(study, scenario, fingerprint)
-                store.write_table("estimands", oracle)
-            result.estimands = oracle
-            result.performance = prediction_performance_table(study, estimates, oracle)
-            result.failures = failure_summary(estimates)
-            oracle.to_csv(out / "estimands.csv", index=False, float_format="%.17g")
-            result.performance.to_csv(out / "performance.csv", index=False, float_format="%.10g")
-            result.failures.to_csv(out / "failures.csv", index=False)
-    return result
+    return run_single_mechanism(
+        out,
+        study,
+        "prediction",
+        run_prediction_chunk,
+        (study, scenario, fingerprint),
+        workers,
+        (lambda: oracle_table(study, scenario, fingerprint)) if summarise else None,
+        lambda estimates, oracle: prediction_performance_table(study, estimates, oracle),
+    )
