@@ -29,6 +29,7 @@ from ..engine.risk_set import RiskSetProblem
 from .coxnet_cv import MEASURES, cross_validate_lambda, make_folds
 from .coxnet_inputs import outcome_frame, penalty_factors
 from .coxnet_path import coef_at, path_options
+from .fit_results import forget_fit
 
 __all__ = ["CoxNet"]
 
@@ -141,8 +142,7 @@ class CoxNet(BaseEstimator):
             df, cols = outcome_frame(df, duration_col)
             duration_col, event_col, formula = cols["time"], cols["event"], cols["covariates"]
         self._check_params()
-        for attr in [a for a in vars(self) if a.endswith("_") and not a.startswith("__")]:
-            delattr(self, attr)
+        forget_fit(self)
         data = read_survival_data(
             df,
             duration_col=duration_col,

@@ -35,6 +35,7 @@ from .baseline import BaselineHazard
 from .coxnet import CoxNet
 from .coxnet_inputs import outcome_frame
 from .fine_gray_net_weights import CENSORING_TIES, FineGrayPathExtension, path_censoring_weights
+from .fit_results import forget_fit
 
 __all__ = ["FineGrayNet"]
 
@@ -127,8 +128,7 @@ class FineGrayNet(CoxNet):
                 f"censoring_ties={self.censoring_ties!r}; use one of {CENSORING_TIES}."
             )
         self._check_params()
-        for attr in [a for a in vars(self) if a.endswith("_") and not a.startswith("__")]:
-            delattr(self, attr)
+        forget_fit(self)
         if cengroup_col is not None:
             check_columns(df, {"cengroup_col": [cengroup_col]})
         data = read_survival_data(

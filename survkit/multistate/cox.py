@@ -36,6 +36,7 @@ from scipy import stats
 from sklearn.base import BaseEstimator
 
 from ..models.coxph import CoxPH
+from ..models.fit_results import forget_fit
 from .histories import MultiStateData
 from .long_form import expand_covariates, long_form
 from .prediction import predict_occupation
@@ -106,8 +107,7 @@ class MultiStateCox(BaseEstimator):
             raise ValueError(f"clock={self.clock!r}; use 'forward' or 'reset'.")
         if self.method not in _METHODS:
             raise ValueError(f"method={self.method!r}; use one of {', '.join(_METHODS)}.")
-        for attr in [a for a in vars(self) if a.endswith("_") and not a.startswith("__")]:
-            delattr(self, attr)
+        forget_fit(self)
         tm = data.transitions
         terms = _terms_by_transition(tm, covariates, data.covariates)
         long = long_form(data)
