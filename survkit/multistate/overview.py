@@ -57,14 +57,27 @@ def overview_tables(
     model = MultiStateCox(clock=clock).fit(
         data, covariates if cox_covariates is None else cox_covariates
     )
+    return {
+        "transitions": data.counts(),
+        "occupation": occupation,
+        "hazard_ratios": _with_convergence(model),
+        "origin_tests": origin_tests(data, covariates),
+    }
+
+
+def origin_tests(data: MultiStateData, covariates: list[str], include_start: bool = False):
+    """One row per state entered from two or more origins: ``origin_effect``'s Wald
+    test of equal hazards by origin, the ``covariates`` as shared effects. The
+    starting state counts as an origin only with ``include_start`` (on a scenario
+    the question is about relapse states; on the user's data every state is one)."""
     tm = data.transitions
-    tests = []
+    rows = []
     for target in tm.states:
-        origins = [a for a, b in tm.pairs if b == target and a != tm.states[0]]
+        origins = [a for a, b in tm.pairs if b == target and (include_start or a != tm.states[0])]
         if len(origins) < 2:
             continue
         _, test = origin_effect(data, target, covariates, origins=origins)
-        tests.append(
+        rows.append(
             {
                 "target": target,
                 "origins": ", ".join(map(str, origins)),
@@ -74,14 +87,9 @@ def overview_tables(
                 "p_value": test["p_value"],
             }
         )
-    return {
-        "transitions": data.counts(),
-        "occupation": occupation,
-        "hazard_ratios": _with_convergence(model),
-        "origin_tests": pd.DataFrame(
-            tests, columns=["target", "origins", "reference", "statistic", "df", "p_value"]
-        ),
-    }
+    return pd.DataFrame(
+        rows, columns=["target", "origins", "reference", "statistic", "df", "p_value"]
+    )
 
 
 def _with_convergence(model) -> pd.DataFrame:

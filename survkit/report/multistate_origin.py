@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..multistate import MultiStateData
 from ..multistate.origin import origin_effect
+from ..multistate.overview import origin_tests as overview_origin_tests
 from .content import Section, Table
 from .multistate_checks import true_origin_log_hr
 from .spec import Z95
@@ -29,26 +30,7 @@ _WITHIN_SE = 4.0
 
 def origin_tests(data: MultiStateData, covariates: list[str]) -> pd.DataFrame:
     """The origin tests with the starting state among the origins (user data)."""
-    tm = data.transitions
-    rows = []
-    for target in tm.states:
-        origins = [a for a, b in tm.pairs if b == target]
-        if len(origins) < 2:
-            continue
-        _, test = origin_effect(data, target, covariates, origins=origins)
-        rows.append(
-            {
-                "target": target,
-                "origins": ", ".join(map(str, origins)),
-                "reference": test["reference"],
-                "statistic": test["statistic"],
-                "df": test["df"],
-                "p_value": test["p_value"],
-            }
-        )
-    return pd.DataFrame(
-        rows, columns=["target", "origins", "reference", "statistic", "df", "p_value"]
-    )
+    return overview_origin_tests(data, covariates, include_start=True)
 
 
 def origin_section(data, tests, covariates, cohort=None, generic=False) -> Section:
