@@ -47,37 +47,6 @@ def path_censoring_weights(
     n_groups: int,
     ties: str,
 ) -> CensoringWeights:
-    """G(t-) at the problem's group times and at each row's own time, per censoring group."""
-    if ties == "crr":
-        return censoring_weights(problem, censored, cengroup, n_groups)
-    stop = problem.stop
-    at_group = np.empty((problem.grp_time.shape[0], n_groups))
-    at_row = np.empty(stop.shape[0])
-    for k in range(n_groups):
-        rows = cengroup == k
-        u, G, last = _km_failures_first(stop[rows], censored[rows])
-        at_group[:, k] = _left_limit(u, G, last, problem.grp_time)
-        at_row[rows] = _left_limit(u, G, last, stop[rows])
-    return CensoringWeights(at_group, at_row, cengroup, n_groups)
-
-
-def _km_failures_first(time: np.ndarray, censored: np.ndarray):
-    """Censoring KM where rows failing at u are no longer at risk of censoring at u
-    (``survival::finegray`` moves failures just before the tied censorings)."""
-    order = np.argsort(time, kind="stable")
-    t = time[order]
-    cens = censored[order].astype(float)
-    first = np.flatnonzero(np.concatenate([[True], t[1:] != t[:-1]]))
-    n_cens = np.add.reduceat(cens, first)
-    n_fail = np.add.reduceat(1.0 - cens, first)
-    at_risk = t.shape[0] - first - n_fail
-    with np.errstate(divide="ignore", invalid="ignore"):
-        step = np.where(n_cens > 0, 1.0 - n_cens / np.maximum(at_risk, 1.0), 1.0)
-    return t[first], np.cumprod(step), t[-1]
-
-
-def _left_limit(u: np.ndarray, G: np.ndarray, last: float, at: np.ndarray) -> np.ndarray:
-    """G(t-): the product over distinct times strictly before t; 0 after ``last``."""
-    idx = np.searchsorted(u, at, side="left")
-    out = np.where(idx > 0, G[np.maximum(idx - 1, 0)], 1.0)
-    return np.where(at > last, 0.0, out)
+    """G(t-) at the problem's group times and at each row's own time, per censoring
+    group, with crr's or survival::finegray's ``ties`` convention."""
+    return censoring_weights(problem, censored, cengroup, n_groups, failures_first=ties != "crr")

@@ -39,14 +39,24 @@ class CensoringWeights:
     n_groups: int
 
 
-def _km_censoring(time: np.ndarray, censored: np.ndarray):
-    """Distinct times u (ascending), the censoring KM G(u) just after each, and the last time."""
+def _km_censoring(time: np.ndarray, censored: np.ndarray, failures_first: bool = False):
+    """Distinct times u (ascending), the censoring KM G(u) just after each, and the last time.
+
+    By default (crr) a row failing at u is still at risk of censoring at u;
+    ``failures_first`` (``survival::finegray``, which moves failures just before
+    tied censorings) takes them out of that risk set first."""
     order = np.argsort(time, kind="stable")
     t = time[order]
+    cens = censored[order].astype(float)
     first = np.flatnonzero(np.concatenate([[True], t[1:] != t[:-1]]))
-    n_cens = np.add.reduceat(censored[order].astype(float), first)
-    at_risk = t.shape[0] - first  # rows with time >= u: a failure at u is still at risk
-    return t[first], np.cumprod(1.0 - n_cens / at_risk), t[-1]
+    n_cens = np.add.reduceat(cens, first)
+    at_risk = t.shape[0] - first  # rows with time >= u
+    if not failures_first:
+        return t[first], np.cumprod(1.0 - n_cens / at_risk), t[-1]
+    at_risk = at_risk - np.add.reduceat(1.0 - cens, first)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        step = np.where(n_cens > 0, 1.0 - n_cens / np.maximum(at_risk, 1.0), 1.0)
+    return t[first], np.cumprod(step), t[-1]
 
 
 def _left_limit(u: np.ndarray, G: np.ndarray, last: float, at: np.ndarray) -> np.ndarray:
@@ -57,14 +67,20 @@ def _left_limit(u: np.ndarray, G: np.ndarray, last: float, at: np.ndarray) -> np
 
 
 def censoring_weights(
-    problem: RiskSetProblem, censored: np.ndarray, cengroup: np.ndarray, n_groups: int
+    problem: RiskSetProblem,
+    censored: np.ndarray,
+    cengroup: np.ndarray,
+    n_groups: int,
+    failures_first: bool = False,
 ) -> CensoringWeights:
+    """G(t-) at the problem's group times and at each row's own time, per censoring
+    group; ``failures_first`` as in ``_km_censoring`` (survival::finegray's ties)."""
     stop = problem.stop
     at_group = np.empty((problem.grp_time.shape[0], n_groups))
     at_row = np.empty(stop.shape[0])
     for k in range(n_groups):
         rows = cengroup == k
-        u, G, last = _km_censoring(stop[rows], censored[rows])
+        u, G, last = _km_censoring(stop[rows], censored[rows], failures_first)
         at_group[:, k] = _left_limit(u, G, last, problem.grp_time)
         at_row[rows] = _left_limit(u, G, last, stop[rows])
     return CensoringWeights(at_group, at_row, cengroup, n_groups)
