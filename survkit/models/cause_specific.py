@@ -135,6 +135,16 @@ class CauseSpecificCox(BaseEstimator):
         grid = np.unique(np.concatenate(jumps))
         return grid[grid <= until]
 
+    def _checked_times(self, df: pd.DataFrame, times) -> tuple[np.ndarray, np.ndarray]:
+        """``times`` as floats within every row's follow-up, and each row's stratum code."""
+        times = np.asarray(times, dtype=float).ravel()
+        if times.size == 0:
+            raise ValueError("times is empty; pass at least one time.")
+        # every cause's model has the same data, hence the same follow-up and strata
+        first = next(iter(self.models_.values()))
+        codes = first.baseline_.strata_codes_for(df, first.strata_cols_)
+        return first.baseline_.check_times(times, codes), codes
+
     def _baseline_increments(self, grid: np.ndarray, codes: np.ndarray) -> np.ndarray:
         """(strata, grid, causes): each stratum's baseline hazard increments at the grid
         times; strata with no row in ``codes`` stay zero (never used, and their
@@ -195,13 +205,7 @@ class CauseSpecificCox(BaseEstimator):
                 f"absolute risks need a model for every cause; causes "
                 f"{self._missing_causes} were not fitted. Fit with causes=None."
             )
-        times = np.asarray(times, dtype=float).ravel()
-        if times.size == 0:
-            raise ValueError("times is empty; pass at least one time.")
-        first = next(iter(self.models_.values()))
-        # every cause's model has the same data, hence the same follow-up
-        codes = first.baseline_.strata_codes_for(df, first.strata_cols_)
-        first.baseline_.check_times(times, codes)
+        times, codes = self._checked_times(df, times)
         # the event grid: every time any cause's baseline jumps, up to max(times);
         # between those times no cause's hazard moves, so censoring-only times
         # (most of the distinct times) would add rows of zeros and cost only time
@@ -247,12 +251,7 @@ class CauseSpecificCox(BaseEstimator):
                 "se=True is not available for models with an offset (causes "
                 f"{with_offset}); fit without offset_col to get standard errors."
             )
-        times = np.asarray(times, dtype=float).ravel()
-        if times.size == 0:
-            raise ValueError("times is empty; pass at least one time.")
-        first = next(iter(self.models_.values()))
-        codes = first.baseline_.strata_codes_for(df, first.strata_cols_)
-        times = first.baseline_.check_times(times, codes)
+        times, codes = self._checked_times(df, times)
         X = {c: m.design_.matrix(df) for c, m in self.models_.items()}
         if se_method is None:
             simple = all(
