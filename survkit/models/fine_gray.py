@@ -19,14 +19,12 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-from ..data.survival_data import group_codes, read_survival_data
-from ..data.validation import check_columns
 from ..engine.newton import newton
 from ..engine.risk_set import RiskSetProblem, evaluate
 from ..engine.score_residuals import score_residuals
 from .baseline import BaselineHazard
 from .fine_gray_variance import censoring_term, competing_score_term
-from .fine_gray_weights import FineGrayExtension, censoring_weights
+from .fine_gray_weights import FineGrayExtension, censoring_weights, read_fine_gray_data
 from .fit_results import check_iteration_params, forget_fit, store_estimates
 from .sklearn_api import (
     check_horizon,
@@ -110,23 +108,13 @@ class FineGray(BaseEstimator):
             raise ValueError(f"conf_level={self.conf_level!r} must be between 0 and 1.")
         check_iteration_params(self.tol, self.max_iter)
         forget_fit(self)
-        if cengroup_col is not None:
-            check_columns(df, {"cengroup_col": [cengroup_col]})
-        data = read_survival_data(
-            df,
-            duration_col=duration_col,
-            event_col=event_col,
-            formula=formula,
-            cause=cause,
-            censor_value=censor_value,
-            sort_rows=True,
+        inputs = read_fine_gray_data(
+            df, duration_col, event_col, formula, cause, censor_value, cengroup_col
         )
-        codes, cengroup_labels = group_codes(df, cengroup_col, "cengroup")
-        cengroup = codes[data.order]
+        data, cengroup, cengroup_labels = inputs.data, inputs.cengroup, inputs.cengroup_labels
+        censored, competing = inputs.censored, inputs.competing
         problem = RiskSetProblem.build(data.X, data.stop, data.status, order=data.order)
         data.X = None
-        censored = data.events.censored
-        competing = ~censored & (data.status == 0)
         weights = censoring_weights(problem, censored, cengroup, len(cengroup_labels))
         extension = FineGrayExtension(weights, competing)
         names = data.design.names

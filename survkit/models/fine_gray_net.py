@@ -27,14 +27,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..data.survival_data import group_codes, read_survival_data
-from ..data.validation import check_columns
 from ..engine import kernels as kern
 from ..engine.risk_set import RiskSetProblem
 from .baseline import BaselineHazard
 from .coxnet import CoxNet
 from .coxnet_inputs import outcome_frame
 from .fine_gray_net_weights import CENSORING_TIES, FineGrayPathExtension, path_censoring_weights
+from .fine_gray_weights import read_fine_gray_data
 from .fit_results import forget_fit
 
 __all__ = ["FineGrayNet"]
@@ -129,24 +128,14 @@ class FineGrayNet(CoxNet):
             )
         self._check_params()
         forget_fit(self)
-        if cengroup_col is not None:
-            check_columns(df, {"cengroup_col": [cengroup_col]})
-        data = read_survival_data(
-            df,
-            duration_col=duration_col,
-            event_col=event_col,
-            formula=formula,
-            cause=cause,
-            censor_value=censor_value,
-            sort_rows=True,
+        inputs = read_fine_gray_data(
+            df, duration_col, event_col, formula, cause, censor_value, cengroup_col
         )
-        codes, labels = group_codes(df, cengroup_col, "cengroup")
-        cengroup = codes[data.order]
+        data, cengroup = inputs.data, inputs.cengroup
+        censored, competing = inputs.censored, inputs.competing
         n = data.stop.shape[0]
         problem = RiskSetProblem.build(np.zeros((n, 0)), data.stop, data.status, order=data.order)
-        censored = data.events.censored
-        competing = ~censored & (data.status == 0)
-        ties, n_groups = self.censoring_ties, len(labels)
+        ties, n_groups = self.censoring_ties, len(inputs.cengroup_labels)
 
         def extension_for(sub: RiskSetProblem, rows: np.ndarray) -> FineGrayPathExtension:
             # a row subset (a CV fold) estimates its own censoring distribution

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from ..data.survival_data import SurvivalData, group_codes, read_survival_data
+from ..data.validation import check_columns
 from ..engine.risk_set import RiskSetProblem
 
 __all__ = [
@@ -155,3 +157,36 @@ class FineGrayExtension:
         extra = np.zeros(problem.stop.shape[0])
         extra[rows] = later[problem.grp_of_row[rows], w.cengroup[rows]] / w.at_row[rows]
         return extra
+
+
+@dataclass
+class FineGrayInputs:
+    """A Fine-Gray fit's data in risk-set order: ``cengroup`` codes (``cengroup_labels``),
+    rows censored, and rows failing from a competing cause."""
+
+    data: SurvivalData
+    cengroup: np.ndarray
+    cengroup_labels: list
+    censored: np.ndarray
+    competing: np.ndarray
+
+
+def read_fine_gray_data(
+    df, duration_col, event_col, formula, cause, censor_value, cengroup_col
+) -> FineGrayInputs:
+    """Read a Fine-Gray fit's DataFrame form (``FineGray`` and ``FineGrayNet``)."""
+    if cengroup_col is not None:
+        check_columns(df, {"cengroup_col": [cengroup_col]})
+    data = read_survival_data(
+        df,
+        duration_col=duration_col,
+        event_col=event_col,
+        formula=formula,
+        cause=cause,
+        censor_value=censor_value,
+        sort_rows=True,
+    )
+    codes, labels = group_codes(df, cengroup_col, "cengroup")
+    censored = data.events.censored
+    competing = ~censored & (data.status == 0)
+    return FineGrayInputs(data, codes[data.order], labels, censored, competing)
