@@ -29,12 +29,12 @@ import numpy as np
 from . import kernels as kern
 from .coordinate_descent import (
     add_columns,
-    column_gradient,
     death_weight_squares,
     death_weights,
     solve_quadratic,
     working_derivatives,
 )
+from .gradient_bounds import GradientBounds
 from .risk_set import RiskSetProblem
 
 __all__ = ["PathResult", "StandardisedDesign", "eta_derivatives", "fit_path", "lambda_max"]
@@ -53,6 +53,7 @@ class StandardisedDesign:
     Xt: np.ndarray  # (p, n): Xt[j] is standardised column j
     center: np.ndarray
     scale: np.ndarray
+    norms: np.ndarray  # Euclidean norm of each standardised column
 
     @classmethod
     def build(cls, X: np.ndarray, weights: np.ndarray, standardize: bool) -> StandardisedDesign:
@@ -62,12 +63,19 @@ class StandardisedDesign:
         # transpose first, then centre and scale in place: no n x p temporaries
         Xt = np.ascontiguousarray(X.T)
         Xt -= center[:, None]
+        n = X.shape[0]
+        equal = bool(np.all(weights == weights[0])) if n else True
         if standardize:
             scale = np.sqrt(np.einsum("ji,ji,i->j", Xt, Xt, w))
             Xt /= scale[:, None]
         else:
             scale = np.ones(X.shape[1])
-        return cls(Xt=Xt, center=center, scale=scale)
+        if standardize and equal:
+            # unit weighted variance with equal weights: sum_i x_ij^2 = n
+            norms = np.full(X.shape[1], np.sqrt(n))
+        else:
+            norms = np.sqrt(np.einsum("ji,ji->j", Xt, Xt))
+        return cls(Xt=Xt, center=center, scale=scale, norms=norms)
 
 
 def eta_derivatives(
@@ -157,6 +165,7 @@ class _PathState:
         self.eta = offset.copy()
         self.xv = np.zeros(p)
         self.dw = death_weights(problem.weights, problem.dead, problem.grp_ptr)
+        self.bounds = GradientBounds(design.Xt, design.norms)
         self.scan()
 
     def scan(self):
@@ -168,14 +177,11 @@ class _PathState:
         self.g = g
         self.W = W
 
-    def gradient(self, skip=None):
+    def gradient(self, skip=None, threshold=-np.inf):
         """d(loglik/sum w)/d beta_j of the standardised columns; those marked in
-        ``skip`` (always in the working set) are not computed and left at 0."""
-        p = self.design.Xt.shape[0]
-        out = np.zeros(p)
-        cols = np.arange(p) if skip is None else np.flatnonzero(~skip)
-        column_gradient(self.design.Xt, self.g, cols.astype(np.int64), out)
-        return out
+        ``skip`` (always in the working set) are not computed and left at 0, and
+        those certified below ``threshold`` (``GradientBounds``) get that bound."""
+        return self.bounds.gradient(self.g, skip, threshold)
 
     def solve(self, lam, alpha, pf, cols, tol, max_outer, max_passes):
         """Minimise the objective over ``cols`` (others fixed); returns (outer steps, converged)."""
@@ -259,6 +265,7 @@ def fit_path(
     ever = pf == 0
     prev_lam = lambdas[0] if not user_grid else max(lambdas[0], lambda_max(grad, alpha, pf))
     ll_sat_gap = None
+    n_lam = lambdas.shape[0]
     for k, lam in enumerate(lambdas):
         # sequential strong rule: likely non-zero at lam given the solution at prev_lam
         strong = ever | (np.abs(grad) >= alpha * pf * (2 * lam - prev_lam))
@@ -272,11 +279,15 @@ def fit_path(
             steps, ok_k = state.solve(lam, alpha, pf, cols, tol, max_outer, max_passes)
             steps_total += steps
             ok = ok and ok_k
-            # gradients only where the KKT check or the next strong rule reads
-            # them: columns ever non-zero stay in the working set anyway
-            grad = state.gradient(skip=ever | (state.beta != 0))
             # KKT for the coordinates left out: |grad_j| <= lambda alpha pf_j
             slack = alpha * pf * lam * (1 + 1e-9) + 1e-15
+            # gradients only where the KKT check or the next strong rule reads
+            # them (columns ever non-zero stay in the working set anyway), and
+            # exactly only where a bound does not already settle both
+            threshold = slack
+            if k + 1 < n_lam:
+                threshold = np.minimum(slack, alpha * pf * (2 * lambdas[k + 1] - lam))
+            grad = state.gradient(skip=ever | (state.beta != 0), threshold=threshold)
             violators = ~strong & (np.abs(grad) > slack)
             if k == 0 and not user_grid:
                 break
