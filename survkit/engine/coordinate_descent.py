@@ -150,6 +150,133 @@ def _step(Xt, W, resid, beta, xv, j, u, l1, l2):
     return d
 
 
+@njit(cache=True, fastmath=True)
+def _block_moments(Xt, j0, j1, j2, j3, resid, W, fresh, u, G):
+    """For four columns in one read of each (four streams at once run about twice
+    as fast as one): u_a = x_a . resid and the W-weighted cross-products
+    G[a, b] = sum_i W_i x_ai x_bi (a < b), with the diagonal only when ``fresh``."""
+    n = resid.shape[0]
+    u0 = u1 = u2 = u3 = 0.0
+    g01 = g02 = g03 = g12 = g13 = g23 = 0.0
+    g00 = g11 = g22 = g33 = 0.0
+    if fresh:
+        for i in range(n):
+            r = resid[i]
+            w = W[i]
+            x0, x1, x2, x3 = Xt[j0, i], Xt[j1, i], Xt[j2, i], Xt[j3, i]
+            u0 += x0 * r
+            u1 += x1 * r
+            u2 += x2 * r
+            u3 += x3 * r
+            wx0, wx1, wx2 = w * x0, w * x1, w * x2
+            g00 += wx0 * x0
+            g01 += wx0 * x1
+            g02 += wx0 * x2
+            g03 += wx0 * x3
+            g11 += wx1 * x1
+            g12 += wx1 * x2
+            g13 += wx1 * x3
+            g22 += wx2 * x2
+            g23 += wx2 * x3
+            g33 += w * x3 * x3
+    else:
+        for i in range(n):
+            r = resid[i]
+            w = W[i]
+            x0, x1, x2, x3 = Xt[j0, i], Xt[j1, i], Xt[j2, i], Xt[j3, i]
+            u0 += x0 * r
+            u1 += x1 * r
+            u2 += x2 * r
+            u3 += x3 * r
+            wx0, wx1, wx2 = w * x0, w * x1, w * x2
+            g01 += wx0 * x1
+            g02 += wx0 * x2
+            g03 += wx0 * x3
+            g12 += wx1 * x2
+            g13 += wx1 * x3
+            g23 += wx2 * x3
+    u[0], u[1], u[2], u[3] = u0, u1, u2, u3
+    G[0, 0], G[1, 1], G[2, 2], G[3, 3] = g00, g11, g22, g33
+    G[0, 1], G[0, 2], G[0, 3] = g01, g02, g03
+    G[1, 2], G[1, 3], G[2, 3] = g12, g13, g23
+
+
+@njit(cache=True, fastmath=True)
+def _block_update(Xt, j0, j1, j2, j3, d, resid, W):
+    """resid -= W * (sum_a d_a x_a) for a block of four columns, in one pass."""
+    d0, d1, d2, d3 = d[0], d[1], d[2], d[3]
+    for i in range(resid.shape[0]):
+        resid[i] -= W[i] * (Xt[j0, i] * d0 + Xt[j1, i] * d1 + Xt[j2, i] * d2 + Xt[j3, i] * d3)
+
+
+@njit(cache=True)
+def _soft_update(beta, xv, j, u, l1, l2):
+    """Coordinate j's soft-thresholded minimiser given u = x_j'resid + xv_j beta_j;
+    returns the change (``beta`` updated, ``resid`` not)."""
+    a = abs(u) - l1
+    new = 0.0
+    if a > 0.0:
+        new = (a if u > 0.0 else -a) / (xv[j] + l2)
+    d = new - beta[j]
+    beta[j] = new
+    return d
+
+
+@njit(cache=True)
+def _sweep(Xt, W, resid, beta, xv, idx, count, l1, l2, fresh, nonzero):
+    """One Gauss-Seidel pass over ``idx[:count]``; returns (largest xv_j change^2,
+    number of non-zero coefficients written to ``nonzero``). Columns go four at a
+    time: their inner products with ``resid`` and their cross-products come from
+    one read (``_block_moments``), and each coordinate's inner product is then
+    corrected for the block's earlier updates, u_b - sum_a G[a, b] d_a, which is
+    exactly the value a one-at-a-time pass would read; ``resid`` moves once per
+    block. With ``fresh`` the curvatures xv_j are (re)computed on the way."""
+    dlx = 0.0
+    n_nz = 0
+    u = np.zeros(4)
+    G = np.zeros((4, 4))
+    d = np.zeros(4)
+    k = 0
+    while k + 4 <= count:
+        j0, j1, j2, j3 = idx[k], idx[k + 1], idx[k + 2], idx[k + 3]
+        _block_moments(Xt, j0, j1, j2, j3, resid, W, fresh, u, G)
+        moved = False
+        for a in range(4):
+            j = idx[k + a]
+            if fresh:
+                xv[j] = G[a, a]
+            ua = u[a]
+            for b in range(a):
+                ua -= G[b, a] * d[b]
+            d[a] = _soft_update(beta, xv, j, ua + xv[j] * beta[j], l1[j], l2[j])
+            if d[a] != 0.0:
+                moved = True
+            ch = xv[j] * d[a] * d[a]
+            if ch > dlx:
+                dlx = ch
+            if beta[j] != 0.0:
+                nonzero[n_nz] = j
+                n_nz += 1
+        if moved:
+            _block_update(Xt, j0, j1, j2, j3, d, resid, W)
+        k += 4
+    while k < count:
+        j = idx[k]
+        if fresh:
+            ua, xv[j] = _dot_and_square(Xt, j, resid, W)
+        else:
+            ua = _dot(Xt, j, resid)
+        dj = _step(Xt, W, resid, beta, xv, j, ua + xv[j] * beta[j], l1[j], l2[j])
+        ch = xv[j] * dj * dj
+        if ch > dlx:
+            dlx = ch
+        if beta[j] != 0.0:
+            nonzero[n_nz] = j
+            n_nz += 1
+        k += 1
+    return dlx, n_nz
+
+
 @njit(cache=True)
 def solve_quadratic(Xt, W, resid, beta, xv, cols, l1, l2, tol, max_passes):
     """Cyclic coordinate descent over ``cols`` until no update moves the
@@ -169,48 +296,42 @@ def solve_quadratic(Xt, W, resid, beta, xv, cols, l1, l2, tol, max_passes):
     passes = 0
     biggest = 0.0
     nonzero = np.empty(cols.shape[0], dtype=np.int64)
+    active = np.empty(cols.shape[0], dtype=np.int64)
     while passes < max_passes:
         passes += 1
-        dlx = 0.0
-        n_nz = 0
-        for k in range(cols.shape[0]):
-            j = cols[k]
-            if passes == 1:
-                u, xv[j] = _dot_and_square(Xt, j, resid, W)
-            else:
-                u = _dot(Xt, j, resid)
-            d = _step(Xt, W, resid, beta, xv, j, u + xv[j] * beta[j], l1[j], l2[j])
-            ch = xv[j] * d * d
-            if ch > dlx:
-                dlx = ch
-            if beta[j] != 0.0:
-                nonzero[n_nz] = j
-                n_nz += 1
+        dlx, n_nz = _sweep(
+            Xt, W, resid, beta, xv, cols, cols.shape[0], l1, l2, passes == 1, nonzero
+        )
         if dlx > biggest:
             biggest = dlx
         if dlx < tol:
             break
+        active[:n_nz] = nonzero[:n_nz]
         while passes < max_passes:
             passes += 1
-            dlx = 0.0
-            for k in range(n_nz):
-                j = nonzero[k]
-                u = _dot(Xt, j, resid) + xv[j] * beta[j]
-                d = _step(Xt, W, resid, beta, xv, j, u, l1[j], l2[j])
-                ch = xv[j] * d * d
-                if ch > dlx:
-                    dlx = ch
+            dlx, _ = _sweep(Xt, W, resid, beta, xv, active, n_nz, l1, l2, False, nonzero)
             if dlx < tol:
                 break
     return passes, biggest
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath=True)
 def add_columns(Xt, delta, eta):
-    """eta += sum_j delta_j Xt[j] over the columns with delta_j != 0."""
+    """eta += sum_j delta_j Xt[j] over the columns with delta_j != 0, four
+    columns per pass over eta."""
     n = Xt.shape[1]
-    for j in range(Xt.shape[0]):
+    changed = np.flatnonzero(delta)
+    K = changed.shape[0]
+    k = 0
+    while k + 4 <= K:
+        j0, j1, j2, j3 = changed[k], changed[k + 1], changed[k + 2], changed[k + 3]
+        d0, d1, d2, d3 = delta[j0], delta[j1], delta[j2], delta[j3]
+        for i in range(n):
+            eta[i] += Xt[j0, i] * d0 + Xt[j1, i] * d1 + Xt[j2, i] * d2 + Xt[j3, i] * d3
+        k += 4
+    while k < K:
+        j = changed[k]
         d = delta[j]
-        if d != 0.0:
-            for i in range(n):
-                eta[i] += Xt[j, i] * d
+        for i in range(n):
+            eta[i] += Xt[j, i] * d
+        k += 1
