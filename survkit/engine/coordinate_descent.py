@@ -44,13 +44,16 @@ def death_weight_squares(h, w, dead, grp_ptr):
 
 
 @njit(cache=True)
-def working_derivatives(h, e, w, dead, risk, grp_of_row, entry_grp, strat_gptr, dw,
+def working_derivatives(h, e, w, dead, risk, grp_ptr, entry_grp, strat_gptr, counting, dw,
                         extra_c, extra_q, scale):  # fmt: skip
     """Gradient w (d - r c) and Hessian diagonal w r c - (w r)^2 q in eta (clipped at
     0), both times ``scale``, with the exposures c (``kernels.exposure`` of h, e) and
     q (of the groups' h^2 / dw, no Efron share) formed row by row in the same pass;
     ``extra_c``/``extra_q`` (length n, or empty) are added to c and q (a risk-set
-    extension's rows). ``dw``: the weight of each group's deaths (``death_weights``)."""
+    extension's rows). ``dw``: the weight of each group's deaths (``death_weights``).
+    Rows go group by group (they are contiguous): without late entry (not
+    ``counting``) every row of a group has the same exposure, so the inner loop
+    reads no index."""
     m = h.shape[0]
     tail = np.zeros(m + 1)
     tail2 = np.zeros(m + 1)
@@ -63,23 +66,29 @@ def working_derivatives(h, e, w, dead, risk, grp_of_row, entry_grp, strat_gptr, 
                 acc2 += h[g] * h[g] / dw[g]
             tail[g] = acc
             tail2[g] = acc2
-    n = grp_of_row.shape[0]
+    n = w.shape[0]
     extra = extra_c.shape[0] > 0
     grad = np.empty(n)
     hess = np.empty(n)
-    for i in range(n):
-        g = grp_of_row[i]
-        c = tail[g] - tail[entry_grp[i]]
-        if dead[i]:
-            c -= e[g]
-        q = tail2[g] - tail2[entry_grp[i]]
-        if extra:
-            c += extra_c[i]
-            q += extra_q[i]
-        wr = w[i] * risk[i]
-        grad[i] = (w[i] * dead[i] - wr * c) * scale
-        v = wr * c - wr * wr * q
-        hess[i] = v * scale if v > 0.0 else 0.0
+    for g in range(m):
+        cg = tail[g]
+        qg = tail2[g]
+        eg = e[g]
+        for i in range(grp_ptr[g], grp_ptr[g + 1]):
+            c = cg
+            q = qg
+            if counting:
+                c -= tail[entry_grp[i]]
+                q -= tail2[entry_grp[i]]
+            if dead[i]:
+                c -= eg
+            if extra:
+                c += extra_c[i]
+                q += extra_q[i]
+            wr = w[i] * risk[i]
+            grad[i] = (w[i] * dead[i] - wr * c) * scale
+            v = wr * c - wr * wr * q
+            hess[i] = v * scale if v > 0.0 else 0.0
     return grad, hess
 
 

@@ -108,12 +108,14 @@ def eta_derivatives(
     peak = np.maximum.reduceat(eta, problem.strat_rptr[:-1])
     no_columns = np.zeros((eta.shape[0], 0))
     ext0, ext1 = np.zeros(0), np.zeros((0, 0))
+    risk = kern.risk_scores(eta, peak, problem.row_stratum)
     if extension is not None:
-        ext0, ext1 = extension.additions(problem, np.exp(eta - peak[problem.row_stratum]))
+        ext0, ext1 = extension.additions(problem, risk)
     loglik, _, _, h, e, risk, *_ = kern.risk_set_scan(
         no_columns,
         eta,
         peak,
+        risk,
         w,
         problem.dead,
         *problem.scan_structure,
@@ -130,8 +132,8 @@ def eta_derivatives(
     if dw is None:
         dw = death_weights(w, problem.dead, problem.grp_ptr)
     grad, hess = working_derivatives(
-        h, e, w, problem.dead, risk, problem.grp_of_row, problem.entry_grp, problem.strat_gptr,
-        dw, extra_c, extra_q, scale,
+        h, e, w, problem.dead, risk, problem.grp_ptr, problem.entry_grp, problem.strat_gptr,
+        problem.counting, dw, extra_c, extra_q, scale,
     )  # fmt: skip
     return float(loglik), grad, hess
 

@@ -197,14 +197,15 @@ def evaluate(
         problem.X, beta, problem.offset, problem.row_stratum, problem.n_strata
     )
     ext0, ext1 = _NO_EXT
+    risk = kern.risk_scores(eta, peak, problem.row_stratum)
     if extension is not None:
         # the extension needs the same shifted risk scores the scan uses
-        risk0 = np.exp(eta - peak[problem.row_stratum])
-        ext0, ext1 = extension.additions(problem, risk0)
+        ext0, ext1 = extension.additions(problem, risk)
     loglik, U, A2, h, e, risk, abar, ha, ea = kern.risk_set_scan(
         problem.X,
         eta,
         peak,
+        risk,
         problem.weights,
         problem.dead,
         *problem.scan_structure,

@@ -154,9 +154,10 @@ class FineGrayNet(CoxNet):
         ``FineGray``'s), from one scan at the fitted linear predictor."""
         eta = np.ascontiguousarray(self._lp)  # relative to x = center
         peak = np.array([eta.max()])
-        ext0, ext1 = extension.additions(problem, np.exp(eta - peak[0]))
+        risk = np.exp(eta - peak[0])
+        ext0, ext1 = extension.additions(problem, risk)
         h = kern.risk_set_scan(
-            np.zeros((eta.shape[0], 0)), eta, peak, problem.weights, problem.dead,
+            np.zeros((eta.shape[0], 0)), eta, peak, risk, problem.weights, problem.dead,
             *problem.scan_structure, False, False, ext0, ext1,
         )[3]  # fmt: skip
         # jumps for eta = 0 (x = center), then moved to x = 0
