@@ -46,19 +46,25 @@ class Design:
             self.terms = {str(c): [c] for c in self.names}
 
     def matrix(
-        self, df: pd.DataFrame, argument: str = "df", rows: np.ndarray | None = None
+        self,
+        df: pd.DataFrame,
+        argument: str = "df",
+        rows: np.ndarray | None = None,
+        columns_first: bool = False,
     ) -> np.ndarray:
         """Code ``df`` exactly as at fit time; refuse missing or non-finite values
         and category levels the fit never saw.
 
         ``rows`` (positions) returns the rows in that order, without a second
-        full-size copy on the column route.
+        full-size copy on the column route. ``columns_first`` returns the
+        transpose, (p, n) C-ordered (coordinate descent reads it column by column).
         """
         check_columns(df, {argument: self.columns})
         if self.model_spec is None:
             if not self.columns:
-                return np.zeros((len(df), 0))
-            return numeric_matrix(df, self.columns, rows)
+                n = len(df) if rows is None else rows.shape[0]
+                return np.zeros((0, n) if columns_first else (n, 0))
+            return numeric_matrix(df, self.columns, rows, columns_first)
         for col in self.columns:
             check_no_missing(df[col], col)
         frame = _aliased(df, self.aliases)
@@ -72,7 +78,7 @@ class Design:
                 f"{argument}: the formula produced {n_bad} non-finite value(s) (e.g. log of "
                 "0); transform or filter the data first."
             )
-        return np.ascontiguousarray(X)
+        return np.ascontiguousarray(X.T if columns_first else X)
 
 
 def build_design(
@@ -80,15 +86,18 @@ def build_design(
     formula: str | Sequence[str] | None,
     argument: str = "formula",
     rows: np.ndarray | None = None,
+    columns_first: bool = False,
 ) -> tuple[Design, np.ndarray]:
-    """Build the design from a formula string or a list of columns (rows in ``rows`` order)."""
+    """Build the design from a formula string or a list of columns (rows in ``rows``
+    order); ``columns_first``: the matrix transposed, (p, n) (``Design.matrix``)."""
     if formula is None:
         raise ValueError(
             "formula is required: pass a right-hand side such as 'age + C(subtype)' "
             "or a list of column names."
         )
     if isinstance(formula, str):
-        return _from_formula(df, formula, argument, rows)
+        design, X = _from_formula(df, formula, argument, rows)
+        return design, np.ascontiguousarray(X.T) if columns_first else X
     columns = list(formula)
     if not columns:
         raise ValueError(f"{argument} is an empty list; name at least one covariate column.")
@@ -98,8 +107,9 @@ def build_design(
     categorical = [c for c in columns if _categorical_in_list(df[c])]
     if not categorical:
         design = Design(names=[str(c) for c in columns], columns=columns)
-        return design, design.matrix(df, argument, rows)
-    return _from_column_list(df, columns, argument, rows)
+        return design, design.matrix(df, argument, rows, columns_first)
+    design, X = _from_column_list(df, columns, argument, rows)
+    return design, np.ascontiguousarray(X.T) if columns_first else X
 
 
 def _categorical_in_list(series: pd.Series) -> bool:

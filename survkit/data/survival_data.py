@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
+from .columns_first import column_ranges
 from .design import Design, build_design
 from .validation import (
     EventCoding,
@@ -37,7 +38,7 @@ __all__ = [
 
 @dataclass
 class SurvivalData:
-    X: np.ndarray
+    X: np.ndarray  # (n, p); (p, n) when read with columns_first
     design: Design
     stop: np.ndarray
     start: np.ndarray | None
@@ -123,17 +124,19 @@ def _column_ranges(X):
     return lo, hi
 
 
-def check_design(X: np.ndarray, names: list[str]) -> None:
+def check_design(X: np.ndarray, names: list[str], columns_first: bool = False) -> None:
     """Refuse constant covariates, naming them (collinearity is checked on the
-    information matrix by the engine, see ``validation.check_identifiable``)."""
-    if X.shape[1] == 0:
+    information matrix by the engine, see ``validation.check_identifiable``).
+    ``columns_first``: ``X`` is (p, n)."""
+    p, n = X.shape if columns_first else X.shape[::-1]
+    if p == 0:
         return
-    lo, hi = _column_ranges(X)
+    lo, hi = column_ranges(X) if columns_first else _column_ranges(X)
     constant = np.flatnonzero(lo == hi)
     if constant.size:
         j = int(constant[0])
         raise ValueError(
-            f"covariate {names[j]!r} is constant (all {X.shape[0]} rows equal {lo[j]:g}); it "
+            f"covariate {names[j]!r} is constant (all {n} rows equal {lo[j]:g}); it "
             "has no effect to estimate. Remove it from the formula."
         )
 
@@ -165,13 +168,15 @@ def read_survival_data(
     censor_value: object = 0,
     require_covariates: bool = True,
     sort_rows: bool = False,
+    columns_first: bool = False,
 ) -> SurvivalData:
     """Validate and read the columns a survival model uses.
 
     With ``sort_rows`` every array comes back in the engine's risk-set order
     (stratum, then stop time descending) and ``order`` maps back to the caller's
     rows; the design matrix is then built directly in that order, so it exists
-    only once in memory.
+    only once in memory. With ``columns_first`` ``X`` is (p, n), one covariate
+    per row (``CoxNet``'s coordinate descent reads it that way).
     """
     check_dataframe(df)
     strata_cols = as_column_list(strata)
@@ -232,10 +237,11 @@ def read_survival_data(
             None if a is None else a[order] for a in (start, weights, offset, cluster, codes)
         )
     if formula is None and not require_covariates:
-        design, X = Design(names=[], columns=[]), np.zeros((len(df), 0))
+        design = Design(names=[], columns=[])
+        X = np.zeros((0, len(df)) if columns_first else (len(df), 0))
     else:
-        design, X = build_design(df, formula, rows=order)
-        check_design(X, design.names)
+        design, X = build_design(df, formula, rows=order, columns_first=columns_first)
+        check_design(X, design.names, columns_first)
     return SurvivalData(
         X=X,
         design=design,

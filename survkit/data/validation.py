@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .columns_first import gather_columns_first
+
 __all__ = [
     "EventCoding",
     "as_column_list",
@@ -111,9 +113,13 @@ def check_finite_numeric(
 
 
 def numeric_matrix(
-    df: pd.DataFrame, columns: list[str], rows: np.ndarray | None = None
+    df: pd.DataFrame,
+    columns: list[str],
+    rows: np.ndarray | None = None,
+    columns_first: bool = False,
 ) -> np.ndarray:
-    """The named columns as one C-ordered float64 matrix, rows taken in ``rows`` order.
+    """The named columns as one C-ordered float64 matrix, rows taken in ``rows`` order:
+    (n, p), or with ``columns_first`` its transpose (p, n), built in one gather.
 
     One conversion and one finiteness pass over the whole block; column-wise
     checks only run to name the culprit once something is wrong.
@@ -126,6 +132,8 @@ def numeric_matrix(
     if not np.isfinite(A).all():
         for j, col in enumerate(columns):
             check_finite_numeric(A[:, j], col)  # raises, naming the column and count
+    if columns_first:
+        return gather_columns_first(A, rows)
     if rows is not None:
         return np.take(A, rows, axis=0)  # a new C-ordered array; A is released
     return np.ascontiguousarray(A)

@@ -25,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 from . import kernels as kern
 from .coordinate_descent import (
@@ -56,26 +57,48 @@ class StandardisedDesign:
     norms: np.ndarray  # Euclidean norm of each standardised column
 
     @classmethod
-    def build(cls, X: np.ndarray, weights: np.ndarray, standardize: bool) -> StandardisedDesign:
-        """Weighted mean and standard deviation (divisor sum(w)), as glmnet."""
+    def build(cls, Xt: np.ndarray, weights: np.ndarray, standardize: bool) -> StandardisedDesign:
+        """Weighted mean and standard deviation (divisor sum(w)), as glmnet, from
+        the design held column by column (p, n), which is centred and scaled in
+        place: the caller hands it over."""
+        if not (Xt.flags.c_contiguous and Xt.flags.writeable and Xt.dtype == np.float64):
+            raise ValueError("StandardisedDesign.build needs a writeable C-ordered float (p, n).")
         w = weights / weights.sum()
-        center = w @ X
-        # transpose first, then centre and scale in place: no n x p temporaries
-        Xt = np.ascontiguousarray(X.T)
-        Xt -= center[:, None]
-        n = X.shape[0]
-        equal = bool(np.all(weights == weights[0])) if n else True
+        center, scale, sumsq = _standardise_columns(Xt, w, standardize)
+        return cls(Xt=Xt, center=center, scale=scale, norms=np.sqrt(sumsq))
+
+
+@njit(cache=True, fastmath=True)
+def _standardise_columns(Xt, w, standardize):
+    """Centre (and with ``standardize`` scale) each column in place, one column at a
+    time while it sits in cache (fastmath: the sums vectorise); returns the
+    centres, scales and the standardised columns' sums of squares (their norms,
+    for ``GradientBounds``)."""
+    p, n = Xt.shape
+    center = np.empty(p)
+    scale = np.ones(p)
+    sumsq = np.empty(p)
+    for j in range(p):
+        m = 0.0
+        for i in range(n):
+            m += w[i] * Xt[j, i]
+        center[j] = m
+        v = 0.0
+        for i in range(n):
+            x = Xt[j, i] - m
+            Xt[j, i] = x
+            v += w[i] * x * x
         if standardize:
-            scale = np.sqrt(np.einsum("ji,ji,i->j", Xt, Xt, w))
-            Xt /= scale[:, None]
-        else:
-            scale = np.ones(X.shape[1])
-        if standardize and equal:
-            # unit weighted variance with equal weights: sum_i x_ij^2 = n
-            norms = np.full(X.shape[1], np.sqrt(n))
-        else:
-            norms = np.sqrt(np.einsum("ji,ji->j", Xt, Xt))
-        return cls(Xt=Xt, center=center, scale=scale, norms=norms)
+            sd = np.sqrt(v)
+            scale[j] = sd
+            if sd > 0.0:
+                for i in range(n):
+                    Xt[j, i] /= sd
+        ss = 0.0
+        for i in range(n):
+            ss += Xt[j, i] * Xt[j, i]
+        sumsq[j] = ss
+    return center, scale, sumsq
 
 
 def eta_derivatives(

@@ -155,9 +155,10 @@ class CoxNet(BaseEstimator):
             cause=cause,
             censor_value=censor_value,
             sort_rows=True,
+            columns_first=True,
         )
         problem = RiskSetProblem.build(
-            np.zeros((data.X.shape[0], 0)),
+            np.zeros((data.X.shape[1], 0)),
             data.stop,
             data.status,
             start=data.start,
@@ -172,10 +173,10 @@ class CoxNet(BaseEstimator):
         """The path, its deviances and (with ``cv``) cross-validation on a built
         problem; ``extension_for(subproblem, rows)`` gives the risk-set extension
         of any row subset (Fine-Gray) or is None."""
-        n, p = data.X.shape
+        p, n = data.X.shape  # read columns first
         names = data.design.names
         design = StandardisedDesign.build(data.X, problem.weights, self.standardize)
-        data.X = None
+        data.X = None  # standardised in place: the design now owns it
         zero_sd = np.flatnonzero(design.scale == 0)
         if zero_sd.size:  # read_survival_data refuses constant columns; weights can still zero them
             raise ValueError(

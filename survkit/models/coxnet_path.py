@@ -76,9 +76,8 @@ def fold_path(
     """
     sub = subproblem(problem, train)
     rows = np.sort(train)
-    fold_design = StandardisedDesign.build(
-        design.Xt[:, rows].T, sub.weights, options["standardize"]
-    )
+    fold_x = np.take(design.Xt, rows, axis=1)  # a new C-ordered (p, n_fold) array
+    fold_design = StandardisedDesign.build(fold_x, sub.weights, options["standardize"])
     make = options.get("extension_for")
     extension = None if make is None else make(sub, rows)
     result: PathResult = fit_path(

@@ -129,8 +129,9 @@ class FineGrayNet(CoxNet):
         self._check_params()
         forget_fit(self)
         inputs = read_fine_gray_data(
-            df, duration_col, event_col, formula, cause, censor_value, cengroup_col
-        )
+            df, duration_col, event_col, formula, cause, censor_value, cengroup_col,
+            columns_first=True,
+        )  # fmt: skip
         data, cengroup = inputs.data, inputs.cengroup
         censored, competing = inputs.censored, inputs.competing
         n = data.stop.shape[0]

@@ -172,9 +172,17 @@ class FineGrayInputs:
 
 
 def read_fine_gray_data(
-    df, duration_col, event_col, formula, cause, censor_value, cengroup_col
+    df,
+    duration_col,
+    event_col,
+    formula,
+    cause,
+    censor_value,
+    cengroup_col,
+    columns_first: bool = False,
 ) -> FineGrayInputs:
-    """Read a Fine-Gray fit's DataFrame form (``FineGray`` and ``FineGrayNet``)."""
+    """Read a Fine-Gray fit's DataFrame form (``FineGray`` and ``FineGrayNet``;
+    ``columns_first`` as ``read_survival_data``'s)."""
     if cengroup_col is not None:
         check_columns(df, {"cengroup_col": [cengroup_col]})
     data = read_survival_data(
@@ -185,6 +193,7 @@ def read_fine_gray_data(
         cause=cause,
         censor_value=censor_value,
         sort_rows=True,
+        columns_first=columns_first,
     )
     codes, labels = group_codes(df, cengroup_col, "cengroup")
     censored = data.events.censored

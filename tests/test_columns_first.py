@@ -1,0 +1,63 @@
+"""Reading the design column by column (CoxNet's layout) gives the row-major design, transposed."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from survkit.data.survival_data import read_survival_data
+
+
+def _frame(layout):
+    rng = np.random.default_rng(5)
+    n = 40
+    values = rng.standard_normal((n, 3))
+    if layout == "F":
+        values = np.asfortranarray(values)
+    df = pd.DataFrame(values, columns=["a", "b", "c"])
+    df["grade"] = rng.choice(["I", "II", "III"], n)
+    df["time"] = rng.exponential(1, n).round(2) + 0.01
+    df["status"] = rng.integers(0, 2, n)
+    df.loc[0, "status"] = 1
+    return df
+
+
+@pytest.mark.parametrize("layout", ["C", "F"])
+@pytest.mark.parametrize("formula", [["a", "b", "c"], ["a", "grade"], "a + np.log(b**2) + C(grade)"])
+@pytest.mark.parametrize("sort_rows", [False, True])
+def test_columns_first_is_the_transpose(layout, formula, sort_rows):
+    df = _frame(layout)
+    kw = dict(duration_col="time", event_col="status", formula=formula, sort_rows=sort_rows)
+    rows = read_survival_data(df, **kw)
+    cols = read_survival_data(df, columns_first=True, **kw)
+    assert cols.X.flags.c_contiguous
+    assert cols.X.shape == rows.X.shape[::-1]
+    np.testing.assert_array_equal(cols.X, rows.X.T)
+    assert cols.design.names == rows.design.names
+
+
+def test_columns_first_refuses_a_constant_covariate():
+    df = _frame("C")
+    df["k"] = 2.5
+    with pytest.raises(ValueError, match=r"covariate 'k' is constant \(all 40 rows equal 2.5\)"):
+        read_survival_data(
+            df, duration_col="time", event_col="status", formula=["a", "k"], columns_first=True
+        )
+
+
+def test_columns_first_names_a_missing_cell():
+    df = _frame("C")
+    df.loc[3, "b"] = np.nan
+    with pytest.raises(ValueError, match="'b'"):
+        read_survival_data(
+            df, duration_col="time", event_col="status", formula=["a", "b"], columns_first=True
+        )
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_gather_from_either_layout(order):
+    from survkit.data.columns_first import gather_columns_first
+
+    A = np.asarray(np.arange(24.0).reshape(6, 4), order=order)
+    rows = np.array([5, 0, 3, 1, 4, 2])
+    np.testing.assert_array_equal(gather_columns_first(A, rows), A[rows].T)
+    np.testing.assert_array_equal(gather_columns_first(A, None), A.T)
