@@ -21,8 +21,11 @@ def _frame(layout):
     return df
 
 
+FORMULAS = [["a", "b", "c"], ["a", "grade"], "a + np.log(b**2) + C(grade)"]
+
+
 @pytest.mark.parametrize("layout", ["C", "F"])
-@pytest.mark.parametrize("formula", [["a", "b", "c"], ["a", "grade"], "a + np.log(b**2) + C(grade)"])
+@pytest.mark.parametrize("formula", FORMULAS)
 @pytest.mark.parametrize("sort_rows", [False, True])
 def test_columns_first_is_the_transpose(layout, formula, sort_rows):
     df = _frame(layout)
