@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from survkit.engine.coordinate_descent import add_columns, solve_quadratic
+from survkit.engine.coordinate_descent import solve_quadratic
 
 
 def _plain(Xt, W, resid, beta, cols, l1, l2, tol, max_passes):
@@ -53,22 +53,15 @@ def test_blocked_pass_equals_plain_pass(k, ridge):
     beta0 = np.zeros(p)
     beta0[cols[::2]] = 0.05
     b1, r1, xv1 = beta0.copy(), g.copy(), np.zeros(p)
-    passes, _ = solve_quadratic(Xt, W, r1, b1, xv1, cols, l1, l2, 1e-14, 1000)
+    eta0 = rng.standard_normal(n)
+    eta = eta0.copy()
+    passes, _ = solve_quadratic(Xt, W, r1, b1, xv1, cols, l1, l2, 1e-14, 1000, eta)
     b2, r2 = beta0.copy(), g.copy()
     passes2, xv2 = _plain(Xt, W, r2, b2, cols, l1, l2, 1e-14, 1000)
     assert passes == passes2
     np.testing.assert_allclose(b1, b2, rtol=1e-10, atol=1e-14)
     np.testing.assert_allclose(r1, r2, rtol=1e-10, atol=1e-15)
     np.testing.assert_allclose(xv1[cols], xv2[cols], rtol=1e-12)
+    # the linear predictor moved with the coefficients
+    np.testing.assert_allclose(eta, eta0 + Xt.T @ (b1 - beta0), rtol=1e-12, atol=1e-13)
     assert np.count_nonzero(b1[cols]) > 0  # the penalty leaves something to fit
-
-
-def test_add_columns_blocks_and_remainder():
-    rng = np.random.default_rng(2)
-    Xt = rng.standard_normal((11, 50))
-    delta = np.zeros(11)
-    delta[[0, 2, 3, 5, 6, 9, 10]] = rng.standard_normal(7)
-    eta = rng.standard_normal(50)
-    expected = eta + Xt.T @ delta
-    add_columns(Xt, delta, eta)
-    np.testing.assert_allclose(eta, expected, rtol=1e-13, atol=1e-14)

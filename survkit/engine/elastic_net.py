@@ -29,7 +29,6 @@ from numba import njit
 
 from . import kernels as kern
 from .coordinate_descent import (
-    add_columns,
     death_weight_squares,
     death_weights,
     solve_quadratic,
@@ -216,11 +215,11 @@ class _PathState:
         for step in range(1, max_outer + 1):
             beta0, eta0 = self.beta.copy(), self.eta.copy()
             resid = self.g.copy()
+            # eta moves in place with every coordinate update
             _, biggest = solve_quadratic(
-                self.design.Xt, self.W, resid, self.beta, self.xv, cols, l1, l2, tol, max_passes
-            )
-            self.eta = eta0.copy()
-            add_columns(self.design.Xt, self.beta - beta0, self.eta)
+                self.design.Xt, self.W, resid, self.beta, self.xv, cols, l1, l2, tol,
+                max_passes, self.eta,
+            )  # fmt: skip
             self.scan()
             new = -self.loglik / self.total + _penalty(self.beta, lam, alpha, pf)
             halvings = 0
