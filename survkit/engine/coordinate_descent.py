@@ -80,15 +80,13 @@ def working_derivatives(h, e, w, dead, risk, grp_ptr, entry_grp, strat_gptr, cou
             if counting:
                 c -= tail[entry_grp[i]]
                 q -= tail2[entry_grp[i]]
-            if dead[i]:
-                c -= eg
+            c -= eg * dead[i]  # no branch on the status (see kernels.risk_set_scan)
             if extra:
                 c += extra_c[i]
                 q += extra_q[i]
             wr = w[i] * risk[i]
             grad[i] = (w[i] * dead[i] - wr * c) * scale
-            v = wr * c - wr * wr * q
-            hess[i] = v * scale if v > 0.0 else 0.0
+            hess[i] = max(wr * c - wr * wr * q, 0.0) * scale
     return grad, hess
 
 
