@@ -7,7 +7,8 @@ from survkit.engine.coordinate_descent import solve_quadratic
 
 
 def _plain(Xt, W, resid, beta, cols, l1, l2, tol, max_passes):
-    """glmnet's cycle written out: full pass, passes over non-zeros, full pass again."""
+    """glmnet's cycle written out: full pass, passes over non-zeros, then a
+    confirming pass over the coordinates those passes did not sweep."""
     xv = np.zeros(Xt.shape[0])
 
     def sweep(idx, fresh):
@@ -33,8 +34,17 @@ def _plain(Xt, W, resid, beta, cols, l1, l2, tol, max_passes):
         nz = [j for j in cols if beta[j] != 0]
         while passes < max_passes:
             passes += 1
-            if sweep(nz, False) < tol:
+            dlx = sweep(nz, False)
+            if dlx < tol:
                 break
+        if dlx >= tol:
+            break
+        rest = [j for j in cols if j not in nz]
+        if not rest:
+            break
+        passes += 1
+        if sweep(rest, False) < tol:
+            break
     return passes, xv
 
 

@@ -299,16 +299,21 @@ def solve_quadratic(Xt, W, resid, beta, xv, cols, l1, l2, tol, max_passes, eta):
     The curvatures ``xv_j = sum_i W_i x_ij^2`` are computed during the first pass,
     in the same read of each column as its first inner product. As glmnet, a
     full pass over ``cols`` is followed by passes over the coordinates that are
-    non-zero until they settle, then a full pass again; the solve ends when a
-    full pass changes nothing by more than ``tol``. The linear predictor ``eta``
-    and the working residual ``resid`` move with every update, in the same
-    pass over the columns. Returns (passes used, largest ``xv_j * change^2`` of
-    the whole solve).
+    non-zero until they settle; the solve ends when no update of a full sweep of
+    ``cols`` moves by more than ``tol``. glmnet confirms with one more full
+    pass; here the last settled pass over the non-zero coordinates counts for
+    those, so the confirmation sweeps only the others (nothing when every
+    coordinate is non-zero, as in the dense end of a path) -- the same check
+    for one pass fewer. The linear predictor ``eta`` and the working residual
+    ``resid`` move with every update, in the same pass over the columns.
+    Returns (passes used, largest ``xv_j * change^2`` of the full passes).
     """
     passes = 0
     biggest = 0.0
     nonzero = np.empty(cols.shape[0], dtype=np.int64)
     active = np.empty(cols.shape[0], dtype=np.int64)
+    rest = np.empty(cols.shape[0], dtype=np.int64)
+    in_active = np.zeros(Xt.shape[0], dtype=np.bool_)
     while passes < max_passes:
         passes += 1
         dlx, n_nz = _sweep(
@@ -324,4 +329,24 @@ def solve_quadratic(Xt, W, resid, beta, xv, cols, l1, l2, tol, max_passes, eta):
             dlx, _ = _sweep(Xt, W, resid, beta, xv, active, n_nz, l1, l2, False, nonzero, eta)
             if dlx < tol:
                 break
+        if dlx >= tol:
+            break  # out of passes
+        # confirm on the coordinates the settled passes did not sweep
+        for k in range(n_nz):
+            in_active[active[k]] = True
+        n_rest = 0
+        for k in range(cols.shape[0]):
+            if not in_active[cols[k]]:
+                rest[n_rest] = cols[k]
+                n_rest += 1
+        for k in range(n_nz):
+            in_active[active[k]] = False
+        if n_rest == 0:
+            break
+        passes += 1
+        dlx, _ = _sweep(Xt, W, resid, beta, xv, rest, n_rest, l1, l2, False, nonzero, eta)
+        if dlx > biggest:
+            biggest = dlx
+        if dlx < tol:
+            break
     return passes, biggest
