@@ -168,42 +168,26 @@ def _block_moments(Xt, j0, j1, j2, j3, resid, W, fresh, u, G):
     u0 = u1 = u2 = u3 = 0.0
     g01 = g02 = g03 = g12 = g13 = g23 = 0.0
     g00 = g11 = g22 = g33 = 0.0
-    if fresh:
-        for i in range(n):
-            r = resid[i]
-            w = W[i]
-            x0, x1, x2, x3 = Xt[j0, i], Xt[j1, i], Xt[j2, i], Xt[j3, i]
-            u0 += x0 * r
-            u1 += x1 * r
-            u2 += x2 * r
-            u3 += x3 * r
-            wx0, wx1, wx2 = w * x0, w * x1, w * x2
+    for i in range(n):
+        r = resid[i]
+        w = W[i]
+        x0, x1, x2, x3 = Xt[j0, i], Xt[j1, i], Xt[j2, i], Xt[j3, i]
+        u0 += x0 * r
+        u1 += x1 * r
+        u2 += x2 * r
+        u3 += x3 * r
+        wx0, wx1, wx2 = w * x0, w * x1, w * x2
+        g01 += wx0 * x1
+        g02 += wx0 * x2
+        g03 += wx0 * x3
+        g12 += wx1 * x2
+        g13 += wx1 * x3
+        g23 += wx2 * x3
+        if fresh:  # loop-invariant: the compiler makes two loops of this one
             g00 += wx0 * x0
-            g01 += wx0 * x1
-            g02 += wx0 * x2
-            g03 += wx0 * x3
             g11 += wx1 * x1
-            g12 += wx1 * x2
-            g13 += wx1 * x3
             g22 += wx2 * x2
-            g23 += wx2 * x3
             g33 += w * x3 * x3
-    else:
-        for i in range(n):
-            r = resid[i]
-            w = W[i]
-            x0, x1, x2, x3 = Xt[j0, i], Xt[j1, i], Xt[j2, i], Xt[j3, i]
-            u0 += x0 * r
-            u1 += x1 * r
-            u2 += x2 * r
-            u3 += x3 * r
-            wx0, wx1, wx2 = w * x0, w * x1, w * x2
-            g01 += wx0 * x1
-            g02 += wx0 * x2
-            g03 += wx0 * x3
-            g12 += wx1 * x2
-            g13 += wx1 * x3
-            g23 += wx2 * x3
     u[0], u[1], u[2], u[3] = u0, u1, u2, u3
     G[0, 0], G[1, 1], G[2, 2], G[3, 3] = g00, g11, g22, g33
     G[0, 1], G[0, 2], G[0, 3] = g01, g02, g03
