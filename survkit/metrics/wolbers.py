@@ -23,70 +23,12 @@ import pandas as pd
 from numba import njit
 from scipy.stats import norm
 
+from ..engine.competing_concordance import WolbersSetup
 from ..engine.concordance import fenwick_add, fenwick_prefix
-from ..engine.ipcw import CensoringKM, censoring_influence
+from ..engine.ipcw import censoring_influence
 from .inputs import read_inputs, read_risk, read_times
 
 __all__ = ["competing_risks_concordance"]
-
-
-@njit(cache=True)
-def _wolbers_sums(order, time, kind, rank, n_ranks, w_b):
-    """Per case: (concordant + tied/2, comparable) pair sums of type A (unweighted)
-    and type B (weighted by w_b of the competing member). kind: 0 censored,
-    1 case, 2 competing event."""
-    n = order.shape[0]
-    a_num = np.zeros(n)
-    a_den = np.zeros(n)
-    b_num = np.zeros(n)
-    b_den = np.zeros(n)
-    tree = np.zeros(n_ranks + 1)
-    at = np.zeros(n_ranks)
-    total = 0.0
-    hi = n
-    while hi > 0:  # time descending: the tree holds j with T_j > T_i (or censored at T_i)
-        lo = hi - 1
-        while lo > 0 and time[order[lo - 1]] == time[order[hi - 1]]:
-            lo -= 1
-        for p in range(lo, hi):
-            i = order[p]
-            if kind[i] == 0:
-                fenwick_add(tree, rank[i], 1.0)
-                at[rank[i]] += 1.0
-                total += 1.0
-        for p in range(lo, hi):
-            i = order[p]
-            if kind[i] == 1:
-                a_num[i] = fenwick_prefix(tree, rank[i]) + at[rank[i]] / 2
-                a_den[i] = total
-        for p in range(lo, hi):
-            i = order[p]
-            if kind[i] != 0:
-                fenwick_add(tree, rank[i], 1.0)
-                at[rank[i]] += 1.0
-                total += 1.0
-        hi = lo
-    tree[:] = 0.0
-    at[:] = 0.0
-    total = 0.0
-    lo = 0
-    while lo < n:  # time ascending: the tree holds competing events with T_j <= T_i
-        hi = lo + 1
-        while hi < n and time[order[hi]] == time[order[lo]]:
-            hi += 1
-        for p in range(lo, hi):
-            j = order[p]
-            if kind[j] == 2:
-                fenwick_add(tree, rank[j], w_b[j])
-                at[rank[j]] += w_b[j]
-                total += w_b[j]
-        for p in range(lo, hi):
-            i = order[p]
-            if kind[i] == 1:
-                b_num[i] = fenwick_prefix(tree, rank[i]) + at[rank[i]] / 2
-                b_den[i] = total
-        lo = hi
-    return a_num, a_den, b_num, b_den
 
 
 @njit(cache=True)
@@ -166,35 +108,23 @@ def competing_risks_concordance(
     out = read_inputs(y, cause, censor_value)
     t = read_times(times, out)
     R = read_risk(risk, out.n, t)
-    km = CensoringKM.fit(out.time, out.censored)
-    g_before = km.own_at(strict=True)
-    g_at = km.own_at()
-    order = np.argsort(out.time, kind="stable")
     competing = (out.cause_index != 0) & (out.cause_index != out.cause)
-    w_b = np.where(competing, 1.0 / g_before, 0.0)
+    setup = WolbersSetup.fit(out.time, out.cause_index == out.cause, competing, out.censored)
     values, rows = [], []
     z = norm.ppf(0.5 + conf_level / 2)
     for j, h in enumerate(t):
-        kind = np.where(competing, 2, 0).astype(np.int64)
-        case = (out.cause_index == out.cause) & (out.time <= h)
-        kind[case] = 1
-        # cases after the horizon are still partners (they outlive earlier cases)
-        kind[(out.cause_index == out.cause) & ~case] = 3
-        _, rank = np.unique(R[:, j], return_inverse=True)
-        a_num, a_den, b_num, b_den = _wolbers_sums(
-            order, out.time, kind, rank.astype(np.int64), int(rank.max()) + 1, w_b
-        )
-        wi = np.where(case, 1.0 / (g_before * np.where(case, g_at, 1.0)), 0.0)
-        wi_b = np.where(case, 1.0 / g_before, 0.0)
-        num = (wi * a_num + wi_b * b_num).sum()
-        den = (wi * a_den + wi_b * b_den).sum()
-        c = num / den if den > 0 else float("nan")
+        pairs = setup.at(h, R[:, j])
+        num, den = pairs.numerator, pairs.denominator
+        c = pairs.concordance
         values.append(c)
         if se:
-            case_sums = (wi * a_num, wi * a_den, wi_b * b_num, wi_b * b_den)
-            scans = (order, out.time, kind, rank.astype(np.int64), int(rank.max()) + 1)
+            wi, wi_b = pairs.wi, pairs.wi_b
+            case_sums = (wi * pairs.a_num, wi * pairs.a_den, wi_b * pairs.b_num, wi_b * pairs.b_den)
+            scans = (setup.order, out.time, pairs.kind, pairs.rank, pairs.n_ranks)
             partner = _wolbers_partner_sums(*scans, wi, wi_b)
-            influence = _wolbers_influence(out, km, c, num, den, case_sums, partner, w_b)
+            influence = _wolbers_influence(
+                out, setup.km, c, num, den, case_sums, partner, setup.w_b
+            )
             s_e = float(np.std(influence, ddof=1) / np.sqrt(out.n))
             rows.append((c, s_e, c - z * s_e, c + z * s_e))
     index = pd.Index(t, name="time")

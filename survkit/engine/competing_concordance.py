@@ -1,0 +1,155 @@
+"""Wolbers' concordance for competing risks at a horizon: the pair sums.
+
+A pair (i, j) is comparable when i had the event of interest by the horizon
+and either j outlived i (type A, weight 1/(G(T_i-) G(T_i))) or j had a
+competing event first (type B, weight 1/(G(T_i-) G(T_j-))); it is concordant
+when i has the higher score (ties 1/2). ``survkit.metrics.competing_risks_concordance``
+documents the estimator and adds its standard error; the sums sit here, in the
+engine, because ``FineGrayNet``'s cross-validation by concordance (models,
+layer 2) computes the same index on each held-out fold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+
+from .concordance import fenwick_add, fenwick_prefix
+from .ipcw import CensoringKM
+
+__all__ = ["WolbersPairs", "WolbersSetup", "wolbers_sums"]
+
+
+@njit(cache=True)
+def wolbers_sums(order, time, kind, rank, n_ranks, w_b):
+    """Per case: (concordant + tied/2, comparable) pair sums of type A (unweighted)
+    and type B (weighted by w_b of the competing member). kind: 0 censored,
+    1 case, 2 competing event."""
+    n = order.shape[0]
+    a_num = np.zeros(n)
+    a_den = np.zeros(n)
+    b_num = np.zeros(n)
+    b_den = np.zeros(n)
+    tree = np.zeros(n_ranks + 1)
+    at = np.zeros(n_ranks)
+    total = 0.0
+    hi = n
+    while hi > 0:  # time descending: the tree holds j with T_j > T_i (or censored at T_i)
+        lo = hi - 1
+        while lo > 0 and time[order[lo - 1]] == time[order[hi - 1]]:
+            lo -= 1
+        for p in range(lo, hi):
+            i = order[p]
+            if kind[i] == 0:
+                fenwick_add(tree, rank[i], 1.0)
+                at[rank[i]] += 1.0
+                total += 1.0
+        for p in range(lo, hi):
+            i = order[p]
+            if kind[i] == 1:
+                a_num[i] = fenwick_prefix(tree, rank[i]) + at[rank[i]] / 2
+                a_den[i] = total
+        for p in range(lo, hi):
+            i = order[p]
+            if kind[i] != 0:
+                fenwick_add(tree, rank[i], 1.0)
+                at[rank[i]] += 1.0
+                total += 1.0
+        hi = lo
+    tree[:] = 0.0
+    at[:] = 0.0
+    total = 0.0
+    lo = 0
+    while lo < n:  # time ascending: the tree holds competing events with T_j <= T_i
+        hi = lo + 1
+        while hi < n and time[order[hi]] == time[order[lo]]:
+            hi += 1
+        for p in range(lo, hi):
+            j = order[p]
+            if kind[j] == 2:
+                fenwick_add(tree, rank[j], w_b[j])
+                at[rank[j]] += w_b[j]
+                total += w_b[j]
+        for p in range(lo, hi):
+            i = order[p]
+            if kind[i] == 1:
+                b_num[i] = fenwick_prefix(tree, rank[i]) + at[rank[i]] / 2
+                b_den[i] = total
+        lo = hi
+    return a_num, a_den, b_num, b_den
+
+
+@dataclass(frozen=True)
+class WolbersPairs:
+    """The weighted pair sums at one horizon for one score."""
+
+    kind: np.ndarray  # 0 censored, 1 case by the horizon, 2 competing, 3 case after it
+    rank: np.ndarray
+    n_ranks: int
+    wi: np.ndarray  # type A weight of each case
+    wi_b: np.ndarray  # type B weight of each case (times w_b of the partner)
+    a_num: np.ndarray
+    a_den: np.ndarray
+    b_num: np.ndarray
+    b_den: np.ndarray
+
+    @property
+    def numerator(self) -> float:
+        return float((self.wi * self.a_num + self.wi_b * self.b_num).sum())
+
+    @property
+    def denominator(self) -> float:
+        return float((self.wi * self.a_den + self.wi_b * self.b_den).sum())
+
+    @property
+    def concordance(self) -> float:
+        den = self.denominator
+        return self.numerator / den if den > 0 else float("nan")
+
+
+@dataclass(frozen=True)
+class WolbersSetup:
+    """What does not depend on the horizon or the score: the censoring
+    Kaplan-Meier and its weights, the time order, the competing events."""
+
+    time: np.ndarray
+    is_case: np.ndarray  # the event of interest, at any time
+    competing: np.ndarray
+    km: CensoringKM
+    g_before: np.ndarray
+    g_at: np.ndarray
+    order: np.ndarray
+    w_b: np.ndarray
+
+    @classmethod
+    def fit(cls, time, is_case, competing, censored) -> WolbersSetup:
+        km = CensoringKM.fit(time, censored)
+        g_before = km.own_at(strict=True)
+        return cls(
+            time=time,
+            is_case=is_case,
+            competing=competing,
+            km=km,
+            g_before=g_before,
+            g_at=km.own_at(),
+            order=np.argsort(time, kind="stable"),
+            w_b=np.where(competing, 1.0 / g_before, 0.0),
+        )
+
+    def at(self, horizon: float, score: np.ndarray) -> WolbersPairs:
+        kind = np.where(self.competing, 2, 0).astype(np.int64)
+        case = self.is_case & (self.time <= horizon)
+        kind[case] = 1
+        # cases after the horizon are still partners (they outlive earlier cases)
+        kind[self.is_case & ~case] = 3
+        _, rank = np.unique(score, return_inverse=True)
+        rank = rank.astype(np.int64)
+        n_ranks = int(rank.max()) + 1
+        a_num, a_den, b_num, b_den = wolbers_sums(
+            self.order, self.time, kind, rank, n_ranks, self.w_b
+        )
+        wi = np.where(case, 1.0 / (self.g_before * np.where(case, self.g_at, 1.0)), 0.0)
+        wi_b = np.where(case, 1.0 / self.g_before, 0.0)
+        return WolbersPairs(kind, rank, n_ranks, wi, wi_b, a_num, a_den, b_num, b_den)
