@@ -200,6 +200,39 @@ def test_cv_fold_deviance_is_fine_grays_pseudo_likelihood_difference():
     np.testing.assert_array_equal(again.cv_fold_values_, m.cv_fold_values_)
 
 
+def test_cv_by_concordance_is_wolbers_c_of_the_held_out_rows():
+    """cv_measure="C": fold k's value is survkit.metrics.competing_risks_concordance
+    (pec's cindex with a cause) of the held-out rows at their last time, for the
+    fold fit's linear predictor (recomputed here by a separate fit
+    on the training rows, not the path's)."""
+    from survkit import outcome
+    from survkit.metrics import competing_risks_concordance
+
+    df = _synthetic()
+    cols = [f"x{j}" for j in range(6)]
+    fold = np.arange(len(df)) % 3
+    m = FineGrayNet(n_lambdas=8, tol=1e-14, cv=PredefinedSplit(fold), cv_measure="C")
+    m.fit(df, "time", "event", cause=1, formula=cols)
+    for k in range(3):
+        train, test = np.flatnonzero(fold != k), np.flatnonzero(fold == k)
+        sub = FineGrayNet(lambdas=m.lambdas_, tol=1e-14).fit(
+            df.iloc[train], "time", "event", cause=1, formula=cols
+        )
+        held = df.iloc[test]
+        y = outcome(held, "time", "event")
+        horizon = float(held["time"].max())  # every case of the fold by then
+        for j, b in enumerate(sub.coef_path_.to_numpy()):
+            lp = held[cols].to_numpy() @ b
+            c = competing_risks_concordance(y, lp, [horizon], cause=1).iloc[0]
+            assert m.cv_fold_values_[k, j] == pytest.approx(c, rel=1e-9)
+    table = m.cv_results_
+    best = table["mean"].max()
+    assert m.lambda_min_ == table.loc[table["mean"] == best, "lambda"].max()
+    assert m.lambda_1se_ >= m.lambda_min_
+    with pytest.raises(ValueError, match="cv_measure"):
+        FineGrayNet(cv_measure="auc").fit(df, "time", "event", cause=1, formula=cols)
+
+
 def test_sklearn_form_and_refusals():
     from survkit import outcome
 

@@ -169,10 +169,12 @@ class CoxNet(BaseEstimator):
         )
         return self._fit_path(data, problem, efron=self.ties == "efron", extension_for=None)
 
-    def _fit_path(self, data, problem, efron: bool, extension_for) -> CoxNet:
+    def _fit_path(self, data, problem, efron: bool, extension_for, concordance_for=None) -> CoxNet:
         """The path, its deviances and (with ``cv``) cross-validation on a built
         problem; ``extension_for(subproblem, rows)`` gives the risk-set extension
-        of any row subset (Fine-Gray) or is None."""
+        of any row subset (Fine-Gray) or is None; ``concordance_for(rows, lp)``
+        the concordance of held-out rows for ``cv_measure="C"`` (Fine-Gray:
+        Wolbers'), None for Harrell's."""
         p, n = data.X.shape  # read columns first
         names = data.design.names
         design = StandardisedDesign.build(data.X, problem.weights, self.standardize)
@@ -196,6 +198,7 @@ class CoxNet(BaseEstimator):
             "max_outer": int(self.max_iter),
             "standardize": bool(self.standardize),
             "extension_for": extension_for,
+            "concordance_for": concordance_for,
         }
         extension = None if extension_for is None else extension_for(problem, np.arange(n))
         user = None if self.lambdas is None else _check_lambdas(self.lambdas)

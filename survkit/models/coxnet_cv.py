@@ -9,7 +9,10 @@ is fitted on the full fit's lambdas. Two measures:
   the fold's coefficients minus that of the training rows, divided by the
   fold's weighted number of events.
 - ``"C"``: Harrell's concordance of the held-out linear predictor (computed
-  within strata when the model has strata).
+  within strata when the model has strata); for ``FineGrayNet``, Wolbers'
+  competing-risks concordance of the held-out rows (every event of interest
+  a case, the censoring Kaplan-Meier of those rows), which does not count a
+  competing event as censored.
 
 Both are averaged over folds with glmnet's weights (events per fold for the
 deviance, total weight per fold for C), with the standard error
@@ -79,6 +82,7 @@ def cross_validate_lambda(
     risk-set extension (its censoring weights re-estimated on those rows)."""
     efron = options["efron"]
     make = options.get("extension_for")
+    concordance_for = options.get("concordance_for")
 
     def extension(sub, rows):
         return None if make is None else make(sub, rows)
@@ -107,10 +111,21 @@ def cross_validate_lambda(
             values[i] = (full - minus) / weights[i]
         else:
             test_rows = np.sort(test)
-            held = subproblem(problem, test_rows)
             lp = design.Xt[:, test_rows].T @ b.T
-            weights[i] = float(held.weights.sum())
-            values[i] = [concordance_index(held, np.ascontiguousarray(lp[:, k])) for k in range(L)]
+            weights[i] = float(problem.weights[test_rows].sum())
+            if concordance_for is None:
+                held = subproblem(problem, test_rows)
+                values[i] = [
+                    concordance_index(held, np.ascontiguousarray(lp[:, k])) for k in range(L)
+                ]
+            else:
+                values[i] = [concordance_for(test_rows, lp[:, k]) for k in range(L)]
+            if not np.all(np.isfinite(values[i])):
+                raise ValueError(
+                    f"cross-validation fold {i + 1} has no comparable pairs among its held-out "
+                    "rows (no events of interest); use fewer folds or StratifiedKFold on the "
+                    "event indicator."
+                )
     return summarise_folds(values, weights, lambdas, n_nonzero, measure)
 
 

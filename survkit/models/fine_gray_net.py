@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from ..engine import kernels as kern
+from ..engine.competing_concordance import WolbersSetup
 from ..engine.risk_set import RiskSetProblem
 from .baseline import BaselineHazard
 from .coxnet import CoxNet
@@ -45,17 +46,22 @@ class FineGrayNet(CoxNet):
     Parameters are ``CoxNet``'s (``l1_ratio``, ``lambdas``, ``n_lambdas``,
     ``lambda_min_ratio``, ``penalty_factor``, ``standardize``, ``tol``,
     ``max_iter``, ``cv``, ``select``, ``seed``) except ``ties`` (Breslow, as
-    ``FineGray`` and ``crr``) and ``cv_measure`` (the cross-validated
-    pseudo-likelihood deviance only), plus
+    ``FineGray`` and ``crr``), plus
 
     censoring_ties : {"crr", "finegray"}
         The censoring Kaplan-Meier's convention where an event and a censoring
         share a time (see the module docstring).
-
-    Cross-validation re-estimates the censoring weights on each fold's
-    training rows (and on all rows for the full-data deviance), so a fold's
-    deviance is the Verweij-van Houwelingen difference of two Fine-Gray
-    pseudo-likelihoods.
+    cv_measure : {"deviance", "C"}
+        ``"deviance"``: the cross-validated pseudo-likelihood deviance.
+        Cross-validation re-estimates the censoring weights on each fold's
+        training rows (and on all rows for the full-data deviance), so a
+        fold's deviance is the Verweij-van Houwelingen difference of two
+        Fine-Gray pseudo-likelihoods. ``"C"``: Wolbers' competing-risks
+        concordance of each fold's held-out linear predictor
+        (``survkit.metrics.competing_risks_concordance`` at a horizon beyond the
+        last time: every event of interest is a case, a competing event is
+        not censoring; the censoring Kaplan-Meier is the held-out rows'),
+        averaged with each fold's number of rows as weight; higher is better.
 
     Fitted attributes: ``CoxNet``'s, plus ``n_competing_``, ``baseline_cumulative_hazard_``
     (at ``lambda_``, x = 0, as ``FineGray``'s) for ``predict_cumulative_incidence``. There are no
@@ -73,6 +79,7 @@ class FineGrayNet(CoxNet):
         penalty_factor=None,
         standardize: bool = True,
         censoring_ties: str = "crr",
+        cv_measure: str = "deviance",
         tol: float = 1e-7,
         max_iter: int = 100,
         cv=None,
@@ -86,15 +93,15 @@ class FineGrayNet(CoxNet):
         self.penalty_factor = penalty_factor
         self.standardize = standardize
         self.censoring_ties = censoring_ties
+        self.cv_measure = cv_measure
         self.tol = tol
         self.max_iter = max_iter
         self.cv = cv
         self.select = select
         self.seed = seed
 
-    # CoxNet's checks read these two; a Fine-Gray path has one choice of each
+    # CoxNet's checks read this; a Fine-Gray path has Breslow ties only
     ties = "breslow"
-    cv_measure = "deviance"
 
     def fit(
         self,
@@ -143,7 +150,18 @@ class FineGrayNet(CoxNet):
             weights = path_censoring_weights(sub, censored[rows], cengroup[rows], n_groups, ties)
             return FineGrayPathExtension(weights, competing[rows])
 
-        self._fit_path(data, problem, efron=False, extension_for=extension_for)
+        is_case = data.status.astype(bool)
+
+        def concordance_for(rows: np.ndarray, lp: np.ndarray) -> float:
+            # Wolbers' C of held-out rows, every event of interest a case
+            setup = WolbersSetup.fit(
+                data.stop[rows], is_case[rows], competing[rows], censored[rows]
+            )
+            return setup.at(np.inf, lp).concordance
+
+        self._fit_path(
+            data, problem, efron=False, extension_for=extension_for, concordance_for=concordance_for
+        )
         self.n_competing_ = int(competing.sum())
         self.censor_value_ = censor_value
         self.baseline_ = self._baseline(problem, extension_for(problem, np.arange(n)))
