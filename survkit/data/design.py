@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from .column_kinds import drop_unused_levels, refuse_numbers_as_text
-from .validation import check_columns, check_no_missing, numeric_matrix
+from .validation import check_columns, check_no_missing, column_dtypes, numeric_matrix
 
 __all__ = ["Design", "build_design"]
 
@@ -104,7 +104,8 @@ def build_design(
     check_columns(df, {argument: columns})
     if len(set(columns)) != len(columns):
         raise ValueError(f"{argument} names a column more than once: {columns}.")
-    categorical = [c for c in columns if _categorical_in_list(df[c])]
+    dtypes = column_dtypes(df)
+    categorical = [c for c in columns if _categorical_in_list(dtypes[c])]
     if not categorical:
         design = Design(names=[str(c) for c in columns], columns=columns)
         return design, design.matrix(df, argument, rows, columns_first)
@@ -112,10 +113,11 @@ def build_design(
     return design, np.ascontiguousarray(X.T) if columns_first else X
 
 
-def _categorical_in_list(series: pd.Series) -> bool:
+def _categorical_in_list(dtype) -> bool:
     """A listed column is coded as categories when pandas says it is categorical
     or it is text (mostly-numeric text is refused later, naming the cells)."""
-    dtype = series.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "biuf":
+        return False  # plain numbers: the common case, without pandas' slower checks
     if isinstance(dtype, pd.CategoricalDtype):
         return True
     return pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype)
