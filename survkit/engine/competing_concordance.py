@@ -4,8 +4,9 @@ A pair (i, j) is comparable when i had the event of interest by the horizon
 and either j outlived i (type A, weight 1/(G(T_i-) G(T_i))) or j had a
 competing event first (type B, weight 1/(G(T_i-) G(T_j-))); it is concordant
 when i has the higher score (ties 1/2). ``survkit.metrics.competing_risks_concordance``
-documents the estimator and adds its standard error; the sums sit here, in the
-engine, because ``FineGrayNet``'s cross-validation by concordance (models,
+documents the estimator and adds its standard error (with the partner sums
+below, which the influence function needs); the sums sit here, in the engine,
+because ``FineGrayNet``'s cross-validation by concordance (models,
 layer 2) computes the same index on each held-out fold.
 """
 
@@ -19,7 +20,7 @@ from numba import njit
 from .concordance import fenwick_add, fenwick_prefix
 from .ipcw import CensoringKM
 
-__all__ = ["WolbersPairs", "WolbersSetup", "wolbers_sums"]
+__all__ = ["WolbersPairs", "WolbersSetup", "wolbers_partner_sums", "wolbers_sums"]
 
 
 @njit(cache=True)
@@ -78,6 +79,63 @@ def wolbers_sums(order, time, kind, rank, n_ranks, w_b):
                 b_num[i] = fenwick_prefix(tree, rank[i]) + at[rank[i]] / 2
                 b_den[i] = total
         lo = hi
+    return a_num, a_den, b_num, b_den
+
+
+@njit(cache=True)
+def wolbers_partner_sums(order, time, kind, rank, n_ranks, w_a, w_b):
+    """Per partner j: (concordant + tied/2, comparable) sums over its cases i, of
+    type A (w_a[i]: cases before T_j, or at T_j when j is censored) and of type B
+    (w_b[i]: cases at or after T_j, for a competing event j; not yet times w_b[j])."""
+    n = order.shape[0]
+    a_num = np.zeros(n)
+    a_den = np.zeros(n)
+    b_num = np.zeros(n)
+    b_den = np.zeros(n)
+    tree = np.zeros(n_ranks + 1)
+    at = np.zeros(n_ranks)
+    total = 0.0
+    lo = 0
+    while lo < n:  # time ascending: the tree holds cases before T_j (then at T_j)
+        hi = lo + 1
+        while hi < n and time[order[hi]] == time[order[lo]]:
+            hi += 1
+        for stage in range(2):  # uncensored partners, then the cases at u, then censored
+            if stage == 1:
+                for p in range(lo, hi):
+                    i = order[p]
+                    if kind[i] == 1:
+                        fenwick_add(tree, rank[i], w_a[i])
+                        at[rank[i]] += w_a[i]
+                        total += w_a[i]
+            for p in range(lo, hi):
+                j = order[p]
+                if (stage == 1) == (kind[j] == 0):
+                    below = fenwick_prefix(tree, rank[j])
+                    a_num[j] = total - below - at[rank[j]] / 2
+                    a_den[j] = total
+        lo = hi
+    tree[:] = 0.0
+    at[:] = 0.0
+    total = 0.0
+    hi = n
+    while hi > 0:  # time descending: the tree holds cases at or after T_j
+        lo = hi - 1
+        while lo > 0 and time[order[lo - 1]] == time[order[hi - 1]]:
+            lo -= 1
+        for p in range(lo, hi):
+            i = order[p]
+            if kind[i] == 1:
+                fenwick_add(tree, rank[i], w_b[i])
+                at[rank[i]] += w_b[i]
+                total += w_b[i]
+        for p in range(lo, hi):
+            j = order[p]
+            if kind[j] == 2:
+                below = fenwick_prefix(tree, rank[j])
+                b_num[j] = total - below - at[rank[j]] / 2
+                b_den[j] = total
+        hi = lo
     return a_num, a_den, b_num, b_den
 
 

@@ -20,72 +20,13 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from numba import njit
 from scipy.stats import norm
 
-from ..engine.competing_concordance import WolbersSetup
-from ..engine.concordance import fenwick_add, fenwick_prefix
+from ..engine.competing_concordance import WolbersSetup, wolbers_partner_sums
 from ..engine.ipcw import censoring_influence
 from .inputs import read_inputs, read_risk, read_times
 
 __all__ = ["competing_risks_concordance"]
-
-
-@njit(cache=True)
-def _wolbers_partner_sums(order, time, kind, rank, n_ranks, w_a, w_b):
-    """Per partner j: (concordant + tied/2, comparable) sums over its cases i, of
-    type A (w_a[i]: cases before T_j, or at T_j when j is censored) and of type B
-    (w_b[i]: cases at or after T_j, for a competing event j; not yet times w_b[j])."""
-    n = order.shape[0]
-    a_num = np.zeros(n)
-    a_den = np.zeros(n)
-    b_num = np.zeros(n)
-    b_den = np.zeros(n)
-    tree = np.zeros(n_ranks + 1)
-    at = np.zeros(n_ranks)
-    total = 0.0
-    lo = 0
-    while lo < n:  # time ascending: the tree holds cases before T_j (then at T_j)
-        hi = lo + 1
-        while hi < n and time[order[hi]] == time[order[lo]]:
-            hi += 1
-        for stage in range(2):  # uncensored partners, then the cases at u, then censored
-            if stage == 1:
-                for p in range(lo, hi):
-                    i = order[p]
-                    if kind[i] == 1:
-                        fenwick_add(tree, rank[i], w_a[i])
-                        at[rank[i]] += w_a[i]
-                        total += w_a[i]
-            for p in range(lo, hi):
-                j = order[p]
-                if (stage == 1) == (kind[j] == 0):
-                    below = fenwick_prefix(tree, rank[j])
-                    a_num[j] = total - below - at[rank[j]] / 2
-                    a_den[j] = total
-        lo = hi
-    tree[:] = 0.0
-    at[:] = 0.0
-    total = 0.0
-    hi = n
-    while hi > 0:  # time descending: the tree holds cases at or after T_j
-        lo = hi - 1
-        while lo > 0 and time[order[lo - 1]] == time[order[hi - 1]]:
-            lo -= 1
-        for p in range(lo, hi):
-            i = order[p]
-            if kind[i] == 1:
-                fenwick_add(tree, rank[i], w_b[i])
-                at[rank[i]] += w_b[i]
-                total += w_b[i]
-        for p in range(lo, hi):
-            j = order[p]
-            if kind[j] == 2:
-                below = fenwick_prefix(tree, rank[j])
-                b_num[j] = total - below - at[rank[j]] / 2
-                b_den[j] = total
-        hi = lo
-    return a_num, a_den, b_num, b_den
 
 
 def competing_risks_concordance(
@@ -121,7 +62,7 @@ def competing_risks_concordance(
             wi, wi_b = pairs.wi, pairs.wi_b
             case_sums = (wi * pairs.a_num, wi * pairs.a_den, wi_b * pairs.b_num, wi_b * pairs.b_den)
             scans = (setup.order, out.time, pairs.kind, pairs.rank, pairs.n_ranks)
-            partner = _wolbers_partner_sums(*scans, wi, wi_b)
+            partner = wolbers_partner_sums(*scans, wi, wi_b)
             influence = _wolbers_influence(
                 out, setup.km, c, num, den, case_sums, partner, setup.w_b
             )
