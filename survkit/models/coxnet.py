@@ -172,9 +172,9 @@ class CoxNet(BaseEstimator):
     def _fit_path(self, data, problem, efron: bool, extension_for, concordance_for=None) -> CoxNet:
         """The path, its deviances and (with ``cv``) cross-validation on a built
         problem; ``extension_for(subproblem, rows)`` gives the risk-set extension
-        of any row subset (Fine-Gray) or is None; ``concordance_for(rows, lp)``
-        the concordance of held-out rows for ``cv_measure="C"`` (Fine-Gray:
-        Wolbers'), None for Harrell's."""
+        of any row subset (Fine-Gray) or is None; ``concordance_for(rows)``
+        a function of the held-out rows' linear predictor giving their
+        concordance for ``cv_measure="C"`` (Fine-Gray: Wolbers'), None for Harrell's."""
         p, n = data.X.shape  # read columns first
         names = data.design.names
         design = StandardisedDesign.build(data.X, problem.weights, self.standardize)

@@ -119,7 +119,8 @@ def cross_validate_lambda(
                     concordance_index(held, np.ascontiguousarray(lp[:, k])) for k in range(L)
                 ]
             else:
-                values[i] = [concordance_for(test_rows, lp[:, k]) for k in range(L)]
+                score = concordance_for(test_rows)  # the fold's setup, once for all lambdas
+                values[i] = [score(lp[:, k]) for k in range(L)]
             if not np.all(np.isfinite(values[i])):
                 raise ValueError(
                     f"cross-validation fold {i + 1} has no comparable pairs among its held-out "

@@ -152,12 +152,13 @@ class FineGrayNet(CoxNet):
 
         is_case = data.status.astype(bool)
 
-        def concordance_for(rows: np.ndarray, lp: np.ndarray) -> float:
-            # Wolbers' C of held-out rows, every event of interest a case
+        def concordance_for(rows: np.ndarray):
+            # Wolbers' C of held-out rows, every event of interest a case; the
+            # censoring Kaplan-Meier and time order are the rows', shared by all lambdas
             setup = WolbersSetup.fit(
                 data.stop[rows], is_case[rows], competing[rows], censored[rows]
             )
-            return setup.at(np.inf, lp).concordance
+            return lambda lp: setup.at(np.inf, lp).concordance
 
         self._fit_path(
             data, problem, efron=False, extension_for=extension_for, concordance_for=concordance_for
