@@ -133,7 +133,7 @@ def eta_derivatives(
     risk = kern.risk_scores(eta, peak, problem.row_stratum)
     if extension is not None:
         ext0, ext1 = extension.additions(problem, risk)
-    loglik, _, _, h, e, risk, *_ = kern.risk_set_scan(
+    loglik, _, _, h, e, *_ = kern.risk_set_scan(
         no_columns,
         eta,
         peak,

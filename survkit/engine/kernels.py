@@ -70,12 +70,12 @@ def risk_set_scan(
     than the scalar one a compiled loop calls): the likelihood and its
     derivatives do not change when eta moves by a constant within a stratum,
     and this way no exp() overflows. Returns
-    (loglik, U, A2, h, e, risk, abar, ha, ea):
+    (loglik, U, A2, h, e, abar, ha, ea):
     loglik, the score U and A2 = sum over deaths of wbar * a a' (the part of the
     information made of risk-set means); h[g] = sum_k wbar/den_k, the hazard
     increment of group g for a row at risk (on the shifted scale); e[g] =
     sum_k wbar (k/d)/den_k, the Efron share a row dying in group g does *not*
-    carry; risk = exp(eta - peak) per row. With ``want_terms`` also, per group:
+    carry. With ``want_terms`` also, per group:
     abar (the mean over Efron steps of the risk-set mean a_k: the Schoenfeld
     centre), ha = sum_k wbar a_k/den_k and ea = sum_k wbar (k/d) a_k/den_k (for
     score residuals); otherwise those are empty.
@@ -221,7 +221,7 @@ def risk_set_scan(
     for j in range(p):
         for l in range(j):
             A2[l, j] = A2[j, l]
-    return loglik, U, A2, h, e, risk, abar, ha, ea
+    return loglik, U, A2, h, e, abar, ha, ea
 
 
 @njit(cache=True)

@@ -201,7 +201,7 @@ def evaluate(
     if extension is not None:
         # the extension needs the same shifted risk scores the scan uses
         ext0, ext1 = extension.additions(problem, risk)
-    loglik, U, A2, h, e, risk, abar, ha, ea = kern.risk_set_scan(
+    loglik, U, A2, h, e, abar, ha, ea = kern.risk_set_scan(
         problem.X,
         eta,
         peak,
