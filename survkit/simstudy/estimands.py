@@ -85,13 +85,7 @@ class Plan:
         _check_names(source, "log_hr_sites", sites, causes, scenario)
         _check_names(source, "cif_causes", cif_causes, causes, scenario)
         _check_names(source, "log_hr_covariates", covariates, scenario.design_terms, scenario)
-        end = scenario.censoring.study_end_years
-        late = [t for t in spec.cif_times if t >= end]
-        if late:
-            raise ValueError(
-                f"{source}: estimands.cif_times {late} are not before the end of follow-up "
-                f"({end:g} years) of scenario {scenario.name!r}; choose earlier times"
-            )
+        check_before_study_end(source, "estimands.cif_times", spec.cif_times, scenario)
         pieces = {
             (site, term): tuple(zip(rows["start"], rows["end"], strict=True))
             for (site, term), rows in truth.groupby(["site", "covariate"], sort=False)
@@ -126,6 +120,18 @@ class Plan:
             pieces=pieces,
             cif_causes=tuple(cif_causes),
             cif_times=tuple(spec.cif_times),
+        )
+
+
+def check_before_study_end(source: str, what: str, times, scenario: Scenario) -> None:
+    """Times at which a study evaluates the truth must fall before the scenario's
+    administrative end of follow-up (nothing is observed after it)."""
+    end = scenario.censoring.study_end_years
+    late = [t for t in times if t >= end]
+    if late:
+        raise ValueError(
+            f"{source}: {what} {late} are not before the end of follow-up ({end:g} years) "
+            f"of scenario {scenario.name!r}; choose earlier times"
         )
 
 

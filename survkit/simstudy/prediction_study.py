@@ -68,7 +68,7 @@ from synthetic.truth import truth_table
 from ..metrics import population_performance
 from .definition import HARNESS_VERSION, DataGeneratingMechanism
 from .estimands import COLUMNS as ESTIMAND_COLUMNS
-from .estimands import reference_seed
+from .estimands import check_before_study_end, reference_seed
 from .performance import performance_measures
 from .prediction_methods import (
     PREDICTION_METHODS,
@@ -178,13 +178,7 @@ class PredictionStudy:
                 f"PredictionStudy: cause = {self.cause!r} is not a cause of scenario "
                 f"{scenario.name!r}; use one of {list(scenario.cause_names)}"
             )
-        end = scenario.censoring.study_end_years
-        late = [t for t in self.horizons if t >= end]
-        if late:
-            raise ValueError(
-                f"PredictionStudy: horizons {late} are not before the end of follow-up "
-                f"({end:g} years) of scenario {scenario.name!r}; choose earlier horizons"
-            )
+        check_before_study_end("PredictionStudy", "horizons", self.horizons, scenario)
         unknown = [t for t in self.misspecified_terms if t not in scenario.design_terms]
         if unknown:
             raise ValueError(
