@@ -132,12 +132,7 @@ for (k in 1:2) {
 # ---- calibration in risk groups: plotCalibration(method = "quantile") -------
 pdf(NULL)  # plotCalibration(plot = FALSE) still opens a device: no Rplots.pdf
 calib <- function(df, risk_col, time, cause, cr, q) {
-  form <- if (cr) Hist(time, event) ~ 1 else Hist(time, status) ~ 1
-  args <- list(object = list(model = as.matrix(df[[risk_col]])), formula = form,
-               data = data.frame(df), times = time, plots = "calibration",
-               metrics = NULL, null.model = FALSE, se.fit = FALSE, cens.model = "km")
-  if (cr) args$cause <- cause
-  x <- do.call(Score, args)
+  x <- score_calibration(df, risk_col, time, cause, cr)
   pf <- plotCalibration(x, method = "quantile", q = q, plot = FALSE,
                         cens.method = "local")$plotFrames$model
   list(time = time, cause = cause, risk = risk_col, q = q, competing_risks = cr,

@@ -23,12 +23,7 @@ read_data <- function(name) read.csv(file.path(DATA, paste0(name, ".csv")))
 pdf(NULL)  # plotCalibration(plot = FALSE) still opens a device: no Rplots.pdf
 
 nne_case <- function(df, risk_col, time, cause, cr, description) {
-  form <- if (cr) Hist(time, event) ~ 1 else Hist(time, status) ~ 1
-  args <- list(object = list(model = as.matrix(df[[risk_col]])), formula = form,
-               data = data.frame(df), times = time, plots = "calibration",
-               metrics = NULL, null.model = FALSE, se.fit = FALSE, cens.model = "km")
-  if (cr) args$cause <- cause
-  x <- do.call(Score, args)
+  x <- score_calibration(df, risk_col, time, cause, cr)
   pc <- plotCalibration(x, plot = FALSE, cens.method = "local")  # method = "nne" (default)
   pf <- pc$plotFrames$model
   bw <- prodlim::neighborhood(round(df[[risk_col]], 2))$bandwidth

@@ -131,3 +131,15 @@ write_results <- function(cases, name, description, extra = list()) {
   stopifnot(identical(names(chk$cases), names(cases)))
   cat(sprintf("wrote results/%s.json (%d cases)\n", name, length(cases)))
 }
+
+# riskRegression::Score with plots = "calibration" for one risk column at one
+# time (Kaplan-Meier censoring, no metrics): what plotCalibration reads. Needs
+# riskRegression and prodlim (Hist) loaded by the calling script.
+score_calibration <- function(df, risk_col, time, cause, cr) {
+  form <- if (cr) Hist(time, event) ~ 1 else Hist(time, status) ~ 1
+  args <- list(object = list(model = as.matrix(df[[risk_col]])), formula = form,
+               data = data.frame(df), times = time, plots = "calibration",
+               metrics = NULL, null.model = FALSE, se.fit = FALSE, cens.model = "km")
+  if (cr) args$cause <- cause
+  do.call(Score, args)
+}
