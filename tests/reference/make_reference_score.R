@@ -21,31 +21,7 @@ risk_cols <- function(prefix, k) paste0(prefix, seq_len(k))
 
 score_case <- function(df, risk, times, cause, cr, description) {
   form <- if (cr) Hist(time, event) ~ 1 else Hist(time, status) ~ 1
-  args <- list(object = list(model = risk), formula = form,
-               data = data.frame(df),  # a copy: Score turns its data into a data.table in place
-               times = times, metrics = c("auc", "brier"), summary = "ipa",
-               cens.model = "km", null.model = TRUE, se.fit = TRUE)
-  if (cr) args$cause <- cause
-  full <- do.call(Score, c(args, list(conservative = FALSE)))
-  cons <- do.call(Score, c(args, list(conservative = TRUE)))
-  auc <- as.data.frame(full$AUC$score)
-  auc_c <- as.data.frame(cons$AUC$score)
-  bri <- as.data.frame(full$Brier$score)
-  bri_c <- as.data.frame(cons$Brier$score)
-  stopifnot(all(auc$times == times), all(auc_c$AUC == auc$AUC))
-  m <- bri$model == "model"; z <- bri$model == "Null model"
-  stopifnot(all(bri$times[m] == times), all(bri$times[z] == times))
-  list(description = description, times = V(times), cause = cause,
-       competing_risks = cr,
-       auc = V(auc$AUC), auc_se = V(auc$se), auc_se_conservative = V(auc_c$se),
-       brier = V(bri$Brier[m]), brier_se = V(bri$se[m]),
-       brier_se_conservative = V(bri_c$se[m]),
-       brier_null = V(bri$Brier[z]), brier_null_se = V(bri$se[z]),
-       ipa = V(bri$IPA[m]),
-       call = paste0("Score(list(model = risk_matrix), ", deparse(form),
-                     ", times, metrics = c('auc','brier'), summary = 'ipa', ",
-                     "cens.model = 'km', conservative = FALSE/TRUE",
-                     if (cr) paste0(", cause = ", cause) else "", ")"))
+  score_auc_brier_case(df, risk, times, cause, cr, form, "km", description)
 }
 
 cases <- list()

@@ -37,28 +37,8 @@ read_data <- function(name) read.csv(file.path(DATA, paste0(name, ".csv")))
 cox_case <- function(df, risk, times, cr, covariates, description) {
   rhs <- paste(covariates, collapse = " + ")
   form <- as.formula(paste(if (cr) "Hist(time, event)" else "Hist(time, status)", "~", rhs))
-  args <- list(object = list(model = risk), formula = form, data = data.frame(df),
-               times = times, metrics = c("auc", "brier"), summary = "ipa",
-               cens.model = "cox", null.model = TRUE, se.fit = TRUE)
-  if (cr) args$cause <- 1
-  full <- do.call(Score, c(args, list(conservative = FALSE)))
-  cons <- do.call(Score, c(args, list(conservative = TRUE)))
-  auc <- as.data.frame(full$AUC$score); auc_c <- as.data.frame(cons$AUC$score)
-  bri <- as.data.frame(full$Brier$score); bri_c <- as.data.frame(cons$Brier$score)
-  m <- bri$model == "model"; z <- bri$model == "Null model"
-  stopifnot(all(auc$times == times), all(bri$times[m] == times),
-            all(abs(auc_c$AUC - auc$AUC) < 1e-15))
-  list(description = description, times = V(times), cause = 1, competing_risks = cr,
-       censoring_covariates = S(covariates),
-       auc = V(auc$AUC), auc_se = V(auc$se), auc_se_conservative = V(auc_c$se),
-       brier = V(bri$Brier[m]), brier_se = V(bri$se[m]),
-       brier_se_conservative = V(bri_c$se[m]),
-       brier_null = V(bri$Brier[z]), brier_null_se = V(bri$se[z]),
-       ipa = V(bri$IPA[m]),
-       call = paste0("Score(list(model = risk_matrix), ", deparse(form),
-                     ", times, metrics = c('auc','brier'), summary = 'ipa', ",
-                     "cens.model = 'cox', conservative = FALSE/TRUE",
-                     if (cr) ", cause = 1" else "", ")"))
+  score_auc_brier_case(df, risk, times, 1, cr, form, "cox", description,
+                       extra = list(censoring_covariates = S(covariates)), auc_agree = 1e-15)
 }
 
 cases <- list()

@@ -143,3 +143,36 @@ score_calibration <- function(df, risk_col, time, cause, cr) {
   if (cr) args$cause <- cause
   do.call(Score, args)
 }
+
+# riskRegression::Score's AUC and Brier/IPA with full and conservative standard
+# errors for one risk matrix, as one stored case (score and score_cox scripts).
+# `extra` fields go after competing_risks; `auc_agree` bounds how far the
+# conservative run's AUC may differ from the full one's (0: identical).
+score_auc_brier_case <- function(df, risk, times, cause, cr, form, cens_model,
+                                 description, extra = list(), auc_agree = 0) {
+  args <- list(object = list(model = risk), formula = form,
+               data = data.frame(df),  # a copy: Score turns its data into a data.table in place
+               times = times, metrics = c("auc", "brier"), summary = "ipa",
+               cens.model = cens_model, null.model = TRUE, se.fit = TRUE)
+  if (cr) args$cause <- cause
+  full <- do.call(Score, c(args, list(conservative = FALSE)))
+  cons <- do.call(Score, c(args, list(conservative = TRUE)))
+  auc <- as.data.frame(full$AUC$score)
+  auc_c <- as.data.frame(cons$AUC$score)
+  bri <- as.data.frame(full$Brier$score)
+  bri_c <- as.data.frame(cons$Brier$score)
+  m <- bri$model == "model"; z <- bri$model == "Null model"
+  stopifnot(all(auc$times == times), all(abs(auc_c$AUC - auc$AUC) <= auc_agree),
+            all(bri$times[m] == times), all(bri$times[z] == times))
+  c(list(description = description, times = V(times), cause = cause, competing_risks = cr),
+    extra,
+    list(auc = V(auc$AUC), auc_se = V(auc$se), auc_se_conservative = V(auc_c$se),
+         brier = V(bri$Brier[m]), brier_se = V(bri$se[m]),
+         brier_se_conservative = V(bri_c$se[m]),
+         brier_null = V(bri$Brier[z]), brier_null_se = V(bri$se[z]),
+         ipa = V(bri$IPA[m]),
+         call = paste0("Score(list(model = risk_matrix), ", deparse(form),
+                       ", times, metrics = c('auc','brier'), summary = 'ipa', ",
+                       "cens.model = '", cens_model, "', conservative = FALSE/TRUE",
+                       if (cr) paste0(", cause = ", cause) else "", ")")))
+}
