@@ -248,10 +248,37 @@ def test_sklearn_form_and_refusals():
         FineGrayNet(censoring_ties="r").fit(df, "time", "event", formula=cols)
     with pytest.raises(ValueError, match="cengroup_col"):
         FineGrayNet().fit(df[cols], y, cengroup_col="grp")
-    with pytest.raises(ValueError, match="competing_risks_concordance"):
+    with pytest.raises(ValueError, match=r"horizon=.*competing_risks_concordance"):
         a.score(df[cols], y)
     with pytest.raises(ValueError, match="cause"):
         FineGrayNet().fit(df, "time", "event", cause=7, formula=cols)
+
+
+def test_horizon_predict_and_score_at_lambda_zero_equal_fine_grays(mg):
+    """With horizon=, predict is the cumulative incidence by then and score its
+    time-dependent AUC: at lambda = 0 both equal FineGray's (its own predict and
+    score at the same horizon), in the DataFrame and the scikit-learn forms."""
+    from survkit import outcome
+
+    for horizon in (24.0, 120.0):
+        fg = FineGray(tol=1e-12, horizon=horizon).fit(mg, "etime", "event", cause=1, formula=COVS)
+        m = FineGrayNet(lambdas=[0.0], tol=1e-20, horizon=horizon).fit(
+            mg, "etime", "event", cause=1, formula=COVS
+        )
+        risk = m.predict(mg)
+        np.testing.assert_allclose(risk, fg.predict(mg), rtol=1e-6)
+        np.testing.assert_allclose(
+            risk, m.predict_cumulative_incidence(mg, [horizon]).to_numpy()[0], rtol=1e-15
+        )
+        y = outcome(mg, "etime", "event")
+        assert m.score(mg, y) == pytest.approx(fg.score(mg, y), abs=1e-9)
+        assert 0.5 < m.score(mg, y) < 1.0
+        a = FineGrayNet(lambdas=[0.0], tol=1e-20, horizon=horizon).fit(mg[COVS], y, cause=1)
+        np.testing.assert_allclose(a.predict(mg[COVS].to_numpy()), risk, rtol=1e-12)
+    with pytest.raises(ValueError, match="horizon"):
+        FineGrayNet(lambdas=[0.0], horizon=-1.0).fit(
+            mg, "etime", "event", cause=1, formula=COVS
+        ).predict(mg)
 
 
 def test_cumulative_incidence_at_lambda_zero_equals_fine_gray(mg):

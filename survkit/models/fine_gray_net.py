@@ -36,6 +36,7 @@ from .coxnet_inputs import outcome_frame
 from .fine_gray_net_weights import CENSORING_TIES, FineGrayPathExtension, path_censoring_weights
 from .fine_gray_weights import read_fine_gray_data
 from .fit_results import forget_fit
+from .sklearn_api import check_horizon, horizon_auc
 
 __all__ = ["FineGrayNet"]
 
@@ -62,11 +63,21 @@ class FineGrayNet(CoxNet):
         last time: every event of interest is a case, a competing event is
         not censoring; the censoring Kaplan-Meier is the held-out rows'),
         averaged with each fold's number of rows as weight; higher is better.
+    horizon : float or None
+        A time for scikit-learn's ``predict``/``score``, as ``FineGray``'s: with
+        it, ``predict(X)`` is each row's cumulative incidence of the cause by
+        ``horizon`` at ``lambda_`` and ``score(X, y)`` the time-dependent AUC
+        of that prediction at ``horizon`` (IPCW, competing events as controls;
+        ``survkit.metrics.time_dependent_auc``). Without it (default),
+        ``predict(X)`` is the linear predictor (a risk score that ranks rows
+        as the cumulative incidence at any time does) and ``score`` raises:
+        a horizon-free score would be Harrell's C, which counts competing
+        events as censored.
 
     Fitted attributes: ``CoxNet``'s, plus ``n_competing_``, ``baseline_cumulative_hazard_``
     (at ``lambda_``, x = 0, as ``FineGray``'s) for ``predict_cumulative_incidence``. There are no
-    standard errors (post-selection) and no ``score``/``concordance_``:
-    Harrell's C would count competing events as censored; use
+    standard errors (post-selection) and no ``concordance_``: Harrell's C would
+    count competing events as censored; use
     ``survkit.metrics.competing_risks_concordance`` on ``predict(X)``.
     """
 
@@ -85,6 +96,7 @@ class FineGrayNet(CoxNet):
         cv=None,
         select: str = "1se",
         seed: int | None = 0,
+        horizon: float | None = None,
     ):
         self.l1_ratio = l1_ratio
         self.lambdas = lambdas
@@ -99,6 +111,7 @@ class FineGrayNet(CoxNet):
         self.cv = cv
         self.select = select
         self.seed = seed
+        self.horizon = horizon
 
     # CoxNet's checks read this; a Fine-Gray path has Breslow ties only
     ties = "breslow"
@@ -205,8 +218,27 @@ class FineGrayNet(CoxNet):
             "censored; use survkit.metrics.competing_risks_concordance on predict(X)."
         )
 
+    def predict(self, X) -> np.ndarray:
+        """scikit-learn's prediction: with ``horizon``, the cumulative incidence of
+        the cause by ``horizon`` at ``lambda_``; without, the linear predictor."""
+        if self.horizon is None:
+            return super().predict(X)
+        horizon = check_horizon(self)
+        self._check_fitted()
+        frame = X
+        if not isinstance(X, pd.DataFrame):
+            frame, _ = outcome_frame(X, None, names=list(self.design_.columns))
+        return self.predict_cumulative_incidence(frame, [horizon]).to_numpy()[0]
+
     def score(self, X, y) -> float:
-        raise ValueError(
-            "FineGrayNet.score is not defined (Harrell's C ignores competing events); use "
-            "survkit.metrics.competing_risks_concordance or time_dependent_auc on predict(X)."
-        )
+        """Time-dependent AUC of ``predict(X)`` for the cause at ``horizon`` (IPCW,
+        competing events as controls), as ``FineGray.score``."""
+        if self.horizon is None:
+            raise ValueError(
+                "FineGrayNet.score needs horizon= (a time): it is the time-dependent AUC of "
+                "the cumulative incidence by then. Without a horizon, Harrell's C would count "
+                "competing events as censored; use survkit.metrics.competing_risks_concordance "
+                "on predict(X) instead."
+            )
+        risk = self.predict(X)
+        return horizon_auc(y, risk, self.horizon, self.cause_, self.censor_value_)
