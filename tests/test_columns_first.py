@@ -57,10 +57,30 @@ def test_columns_first_names_a_missing_cell():
 
 
 @pytest.mark.parametrize("order", ["C", "F"])
-def test_gather_from_either_layout(order):
+@pytest.mark.parametrize("n", [6, 8, 21])  # below, at and across the 8-row tiles
+def test_gather_from_either_layout(order, n):
     from survkit.data.columns_first import gather_columns_first
 
-    A = np.asarray(np.arange(24.0).reshape(6, 4), order=order)
-    rows = np.array([5, 0, 3, 1, 4, 2])
-    np.testing.assert_array_equal(gather_columns_first(A, rows), A[rows].T)
-    np.testing.assert_array_equal(gather_columns_first(A, None), A.T)
+    A = np.asarray(np.arange(n * 4.0).reshape(n, 4), order=order)
+    rows = np.random.default_rng(n).permutation(n)
+    Xt, finite = gather_columns_first(A, rows)
+    np.testing.assert_array_equal(Xt, A[rows].T)
+    assert Xt.flags.c_contiguous and finite is True
+    Xt, finite = gather_columns_first(A, None)
+    np.testing.assert_array_equal(Xt, A.T)
+    for bad in (np.nan, np.inf, -np.inf):
+        B = A.copy(order=order)
+        B[n - 1, 3] = bad  # in the last tile's last column
+        Xt, finite = gather_columns_first(B, rows)
+        assert finite is False
+        np.testing.assert_array_equal(Xt, B[rows].T)
+
+
+@pytest.mark.parametrize("bad", [np.inf, -np.inf])
+def test_columns_first_names_an_infinite_cell(bad):
+    df = _frame("C")
+    df.loc[2, "a"] = bad
+    with pytest.raises(ValueError, match="'a' has 1 infinite"):
+        read_survival_data(
+            df, duration_col="time", event_col="status", formula=["a", "b"], columns_first=True
+        )
