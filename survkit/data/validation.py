@@ -141,15 +141,14 @@ def numeric_matrix(
         if not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)):
             check_finite_numeric(df[col], col, covariate=True)  # raises, naming the column
     A = df[columns].to_numpy(dtype=float, na_value=np.nan)
-    Xt = None
     if columns_first:
         Xt, finite = gather_columns_first(A, rows)  # checks finiteness on the way
     else:
-        finite = np.isfinite(A).all()
+        Xt, finite = None, np.isfinite(A).all()
     if not finite:
         for j, col in enumerate(columns):
             check_finite_numeric(A[:, j], col)  # raises, naming the column and count
-    if columns_first:
+    if Xt is not None:
         return Xt
     if rows is not None:
         return np.take(A, rows, axis=0)  # a new C-ordered array; A is released

@@ -317,8 +317,7 @@ class CoxNet(BaseEstimator):
         """x'b (+ offset) at ``lambda_`` (or ``lambda_value``), relative to x = 0."""
         self._check_fitted()
         b = self.params_ if lambda_value is None else self.coef_at(lambda_value)
-        if not isinstance(df, pd.DataFrame):
-            df, _ = outcome_frame(df, None, names=list(self.design_.columns))
+        df = self._covariate_frame(df)
         X = self.design_.matrix(df)
         lp = X @ b.to_numpy()
         if self.offset_col_ is not None:
@@ -327,6 +326,13 @@ class CoxNet(BaseEstimator):
             check_columns(df, {"offset_col": [self.offset_col_]})
             lp = lp + check_finite_numeric(df[self.offset_col_], self.offset_col_)
         return pd.Series(lp, index=df.index, name="log_partial_hazard")
+
+    def _covariate_frame(self, X) -> pd.DataFrame:
+        """X as a DataFrame of the design's columns (an array, as fitted by fit(X, y))."""
+        if isinstance(X, pd.DataFrame):
+            return X
+        frame, _ = outcome_frame(X, None, names=list(self.design_.columns))
+        return frame
 
     def predict(self, X) -> np.ndarray:
         """scikit-learn form: the log partial hazard (higher = higher risk)."""

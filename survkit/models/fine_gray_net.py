@@ -225,9 +225,7 @@ class FineGrayNet(CoxNet):
             return super().predict(X)
         horizon = check_horizon(self)
         self._check_fitted()
-        frame = X
-        if not isinstance(X, pd.DataFrame):
-            frame, _ = outcome_frame(X, None, names=list(self.design_.columns))
+        frame = self._covariate_frame(X)
         return self.predict_cumulative_incidence(frame, [horizon]).to_numpy()[0]
 
     def score(self, X, y) -> float:
