@@ -15,23 +15,67 @@ def test_bounds_hold_and_skip_columns():
     bounds = GradientBounds(Xt, np.sqrt((Xt**2).sum(1)))
     g = rng.standard_normal(n) / n
     threshold = np.full(p, 0.15)
+    second = np.full(p, 0.12)
     skip = np.zeros(p, bool)
     skip[:3] = True
     for _ in range(25):
-        out = bounds.gradient(g, skip, threshold)
+        out = bounds.gradient(g, skip, (threshold, second))
         exact = Xt @ g
         assert np.all(out[skip] == 0)
         read = ~skip & (bounds.length_then == bounds.length)  # read exactly at this call
         certified = ~skip & ~read
-        np.testing.assert_allclose(out[read], exact[read], rtol=1e-12, atol=1e-15)
-        # a certified column's bound lies above its exact value and below the threshold
+        # read in single precision: within 2^-24 ||x|| ||g|| (and rounding) of exact
+        err = 2.0**-23 * bounds.norms * np.linalg.norm(g)
+        assert np.all(np.abs(out[read] - exact[read]) <= err[read])
+        # ... and on the same side of both thresholds as the exact value
+        for t in (threshold, second):
+            assert np.array_equal(np.abs(out[read]) >= t[read], np.abs(exact[read]) >= t[read])
+        # a certified column's bound lies above its exact value and below the thresholds
         assert np.all(out[certified] >= np.abs(exact[certified]))
-        assert np.all(out[certified] < threshold[certified])
-        # a column at or above the threshold is always read
-        assert not np.any(certified & (np.abs(exact) >= threshold))
+        assert np.all(out[certified] < second[certified])
+        # a column at or above a threshold is always read
+        assert not np.any(certified & (np.abs(exact) >= second))
         g = g + rng.standard_normal(n) * 2e-5
     # the point of the bounds: far fewer reads than 25 full gradients
     assert bounds.n_read < 0.5 * 25 * (p - 3)
+    # the first call reads everything; afterwards no value came near a threshold,
+    # so every later read settled both comparisons in single precision
+    assert bounds.n_exact == 0
+
+
+def test_a_value_at_a_threshold_is_read_in_double_precision():
+    rng = np.random.default_rng(3)
+    p, n = 8, 300
+    Xt = rng.standard_normal((p, n))
+    bounds = GradientBounds(Xt, np.sqrt((Xt**2).sum(1)))
+    g = rng.standard_normal(n) / n
+    exact = Xt @ g
+    # thresholds a hair (1e-12 relative) from columns 2 and 5: single precision
+    # cannot tell the side, so those two are read again in double precision
+    t = np.full(p, 1e-6)
+    t[2] = abs(exact[2]) * (1 + 1e-12)
+    t[5] = abs(exact[5]) * (1 - 1e-12)
+    out = bounds.gradient(g, None, (t,))
+    assert bounds.n_exact == 2
+    np.testing.assert_allclose(out[[2, 5]], exact[[2, 5]], rtol=1e-13)
+    assert abs(out[2]) < t[2] and abs(out[5]) >= t[5]
+    # without thresholds (lambda_max) every read is in double precision
+    before = bounds.n_exact
+    out = bounds.gradient(g, None)
+    np.testing.assert_allclose(out, exact, rtol=1e-12)
+    assert bounds.n_exact - before == p
+
+
+def test_values_beyond_single_precision_range_read_in_double():
+    rng = np.random.default_rng(5)
+    Xt = rng.standard_normal((4, 50))
+    Xt[1, 7] = 1e100  # unstandardised data: float32 would read inf
+    bounds = GradientBounds(Xt, np.sqrt((Xt**2).sum(1)))
+    assert bounds.single is None
+    g = rng.standard_normal(50) / 50
+    out = bounds.gradient(g, None, (np.full(4, 1e-3),))
+    np.testing.assert_allclose(out, Xt @ g, rtol=1e-12)
+    assert bounds.n_exact == 4
 
 
 def test_path_is_the_one_the_exact_gradient_gives(monkeypatch):
@@ -48,8 +92,8 @@ def test_path_is_the_one_the_exact_gradient_gives(monkeypatch):
 
     exact = GradientBounds.gradient
 
-    def read_everything(self, g, skip, threshold):
-        return exact(self, g, skip, -np.inf)
+    def read_everything(self, g, skip, thresholds):
+        return exact(self, g, skip)  # no thresholds: every column, double precision
 
     monkeypatch.setattr(gradient_bounds.GradientBounds, "gradient", read_everything)
     slow = CoxNet(lambda_min_ratio=0.02).fit(df, "time", "status", formula=cols)

@@ -201,11 +201,12 @@ class _PathState:
         self.g = g
         self.W = W
 
-    def gradient(self, skip=None, threshold=-np.inf):
+    def gradient(self, skip=None, thresholds=()):
         """d(loglik/sum w)/d beta_j of the standardised columns; those marked in
-        ``skip`` (always in the working set) are not computed and left at 0, and
-        those certified below ``threshold`` (``GradientBounds``) get that bound."""
-        return self.bounds.gradient(self.g, skip, threshold)
+        ``skip`` (always in the working set) are not computed and left at 0. With
+        ``thresholds``, the values |grad_j| will be compared with, a column gets
+        a value on the same side of each as the exact one (``GradientBounds``)."""
+        return self.bounds.gradient(self.g, skip, thresholds)
 
     def solve(self, lam, alpha, pf, cols, tol, max_outer, max_passes):
         """Minimise the objective over ``cols`` (others fixed); returns (outer steps, converged)."""
@@ -308,10 +309,10 @@ def fit_path(
             # gradients only where the KKT check or the next strong rule reads
             # them (columns ever non-zero stay in the working set anyway), and
             # exactly only where a bound does not already settle both
-            threshold = slack
+            thresholds = (slack,)
             if k + 1 < n_lam:
-                threshold = np.minimum(slack, alpha * pf * (2 * lambdas[k + 1] - lam))
-            grad = state.gradient(skip=ever | (state.beta != 0), threshold=threshold)
+                thresholds = (slack, alpha * pf * (2 * lambdas[k + 1] - lam))
+            grad = state.gradient(skip=ever | (state.beta != 0), thresholds=thresholds)
             violators = ~strong & (np.abs(grad) > slack)
             if k == 0 and not user_grid:
                 break
