@@ -45,9 +45,12 @@ def death_weight_squares(h, w, dead, grp_ptr):
 
 @njit(cache=True)
 def working_derivatives(h, e, w, dead, risk, grp_ptr, entry_grp, strat_gptr, counting, dw,
-                        extra_c, extra_q, scale):  # fmt: skip
+                        extra_c, extra_q, scale, grad, hess):  # fmt: skip
     """Gradient w (d - r c) and Hessian diagonal w r c - (w r)^2 q in eta (clipped at
-    0), both times ``scale``, with the exposures c (``kernels.exposure`` of h, e) and
+    0), both times ``scale``, written into ``grad`` and ``hess`` (length n: the
+    caller's arrays, reused from step to step, since allocating fresh ones here
+    page-faulted for longer than the pass itself takes at n = 1e5), with the
+    exposures c (``kernels.exposure`` of h, e) and
     q (of the groups' h^2 / dw, no Efron share) formed row by row in the same pass;
     ``extra_c``/``extra_q`` (length n, or empty) are added to c and q (a risk-set
     extension's rows). ``dw``: the weight of each group's deaths (``death_weights``).
@@ -66,10 +69,7 @@ def working_derivatives(h, e, w, dead, risk, grp_ptr, entry_grp, strat_gptr, cou
                 acc2 += h[g] * h[g] / dw[g]
             tail[g] = acc
             tail2[g] = acc2
-    n = w.shape[0]
     extra = extra_c.shape[0] > 0
-    grad = np.empty(n)
-    hess = np.empty(n)
     for g in range(m):
         cg = tail[g]
         qg = tail2[g]
@@ -87,7 +87,6 @@ def working_derivatives(h, e, w, dead, risk, grp_ptr, entry_grp, strat_gptr, cou
             wr = w[i] * risk[i]
             grad[i] = (w[i] * dead[i] - wr * c) * scale
             hess[i] = max(wr * c - wr * wr * q, 0.0) * scale
-    return grad, hess
 
 
 @njit(cache=True, fastmath=True)

@@ -108,6 +108,7 @@ def eta_derivatives(
     scale: float = 1.0,
     extension=None,
     dw: np.ndarray | None = None,
+    out: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> tuple[float, np.ndarray, np.ndarray]:
     """Log partial likelihood, its gradient in eta and a Hessian diagonal in eta.
 
@@ -125,12 +126,18 @@ def eta_derivatives(
     denominators, ``extra_exposure`` their hazard to c and
     ``extra_square_exposure`` the squared-weight terms to q. ``dw``: the groups'
     death weights under ``weights`` (``death_weights``), if already at hand.
+    ``out``: three arrays of length n that receive the risk scores, the gradient
+    and the diagonal (a path reuses them at every step; the returned gradient
+    and diagonal are then the last two).
     """
     w = problem.weights if weights is None else weights
     peak = np.maximum.reduceat(eta, problem.strat_rptr[:-1])
     no_columns = np.zeros((eta.shape[0], 0))
     ext0, ext1 = np.zeros(0), np.zeros((0, 0))
-    risk = kern.risk_scores(eta, peak, problem.row_stratum)
+    if out is None:
+        out = (np.empty_like(eta), np.empty_like(eta), np.empty_like(eta))
+    risk, grad, hess = out
+    kern.risk_scores(eta, peak, problem.row_stratum, out=risk)
     if extension is not None:
         ext0, ext1 = extension.additions(problem, risk)
     loglik, _, _, h, e, *_ = kern.risk_set_scan(
@@ -153,9 +160,9 @@ def eta_derivatives(
         extra_q = extension.extra_square_exposure(problem, h2)
     if dw is None:
         dw = death_weights(w, problem.dead, problem.grp_ptr)
-    grad, hess = working_derivatives(
+    working_derivatives(
         h, e, w, problem.dead, risk, problem.grp_ptr, problem.entry_grp, problem.strat_gptr,
-        problem.counting, dw, extra_c, extra_q, scale,
+        problem.counting, dw, extra_c, extra_q, scale, grad, hess,
     )  # fmt: skip
     return float(loglik), grad, hess
 
@@ -176,7 +183,12 @@ def _penalty(beta, lam, alpha, pf):
 
 
 class _PathState:
-    """Coefficients, linear predictor and the last scan, carried along the path (warm starts)."""
+    """Coefficients, linear predictor and the last scan, carried along the path (warm starts).
+
+    The length-n vectors (linear predictor, gradient, diagonal, risk scores, the
+    working residual and the step's starting point) are allocated once and
+    overwritten in place at every step: at n = 1e5 a fresh array of 800 kB is
+    page-faulted in on every allocation, which cost more than the scans."""
 
     def __init__(self, problem, design, efron, offset, extension=None):
         self.problem = problem
@@ -187,19 +199,19 @@ class _PathState:
         p = design.Xt.shape[0]
         self.beta = np.zeros(p)
         self.eta = offset.copy()
+        n = offset.shape[0]
+        self.g, self.W, self._risk = np.empty(n), np.empty(n), np.empty(n)
+        self._resid, self._eta0 = np.empty(n), np.empty(n)
         self.xv = np.zeros(p)
         self.dw = death_weights(problem.weights, problem.dead, problem.grp_ptr)
         self.bounds = GradientBounds(design.Xt, design.norms)
         self.scan()
 
     def scan(self):
-        ll, g, W = eta_derivatives(
+        self.loglik, _, _ = eta_derivatives(
             self.problem, self.eta, self.efron, scale=1 / self.total, extension=self.extension,
-            dw=self.dw,
+            dw=self.dw, out=(self._risk, self.g, self.W),
         )  # fmt: skip
-        self.loglik = ll
-        self.g = g
-        self.W = W
 
     def gradient(self, skip=None, thresholds=()):
         """d(loglik/sum w)/d beta_j of the standardised columns; those marked in
@@ -214,8 +226,9 @@ class _PathState:
         l2 = lam * (1 - alpha) * pf
         obj = -self.loglik / self.total + _penalty(self.beta, lam, alpha, pf)
         for step in range(1, max_outer + 1):
-            beta0, eta0 = self.beta.copy(), self.eta.copy()
-            resid = self.g.copy()
+            beta0, eta0, resid = self.beta.copy(), self._eta0, self._resid
+            np.copyto(eta0, self.eta)
+            np.copyto(resid, self.g)
             # eta moves in place with every coordinate update
             _, biggest = solve_quadratic(
                 self.design.Xt, self.W, resid, self.beta, self.xv, cols, l1, l2, tol,
@@ -228,7 +241,8 @@ class _PathState:
             # back towards the last point until the objective does not rise
             while new > obj + 1e-13 * abs(obj) and halvings < 30:
                 self.beta = 0.5 * (self.beta + beta0)
-                self.eta = 0.5 * (self.eta + eta0)
+                np.add(self.eta, eta0, out=self.eta)
+                self.eta *= 0.5
                 self.scan()
                 new = -self.loglik / self.total + _penalty(self.beta, lam, alpha, pf)
                 halvings += 1

@@ -66,9 +66,11 @@ class GradientBounds:
         precision where that settles every comparison (the value is then within
         its certified error of x_j . g), else in double. Without ``thresholds``
         every column not skipped is read in double precision."""
-        if self.g_last is not None:
+        if self.g_last is None:
+            self.g_last = g.copy()  # a copy: the caller overwrites g in place
+        else:
             self.length += float(np.linalg.norm(g - self.g_last))
-        self.g_last = g
+            np.copyto(self.g_last, g)
         g_norm = float(np.linalg.norm(g))
         self.g_norm_max = max(self.g_norm_max, g_norm)
         bound = (

@@ -36,11 +36,17 @@ def linear_predictor(X, beta, offset, row_stratum, n_strata):
     return eta, peak
 
 
-def risk_scores(eta, peak, row_stratum):
-    """exp(eta - peak of the row's stratum): the risk scores ``risk_set_scan`` reads."""
+def risk_scores(eta, peak, row_stratum, out=None):
+    """exp(eta - peak of the row's stratum): the risk scores ``risk_set_scan`` reads,
+    written into ``out`` when given (a loop that calls this many times reuses one
+    array: a fresh one of a few hundred kB is page-faulted in on every call)."""
+    if out is None:
+        out = np.empty_like(eta)
     if peak.shape[0] == 1:  # one stratum: no gather
-        return np.exp(eta - peak[0])
-    return np.exp(eta - peak[row_stratum])
+        np.subtract(eta, peak[0], out=out)
+    else:
+        np.subtract(eta, peak[row_stratum], out=out)
+    return np.exp(out, out=out)
 
 
 @njit(cache=True)
