@@ -13,7 +13,9 @@ thresholding), and each update costs O(n) because only the working residual
 
 The design is held transposed (``Xt[j]`` is column j, contiguous), so every
 coordinate reads one contiguous row of memory; columns go four at a time
-(``_sweep``), since four memory streams at once run about twice as fast as one.
+(``_sweep``), since four memory streams at once run about twice as fast as one,
+and a block's update of the residual shares its pass with the next block's
+inner products.
 """
 
 from __future__ import annotations
@@ -196,12 +198,54 @@ def _block_moments(Xt, j0, j1, j2, j3, resid, W, fresh, u, G):
 @njit(cache=True, fastmath=True)
 def _block_update(Xt, j0, j1, j2, j3, d, resid, W, eta):
     """For a block of four columns, in one pass: v = sum_a d_a x_a, eta += v and
-    resid -= W v (the columns are still in cache from ``_block_moments``)."""
+    resid -= W v (the last block of a sweep; the others move in
+    ``_block_update_moments``)."""
     d0, d1, d2, d3 = d[0], d[1], d[2], d[3]
     for i in range(resid.shape[0]):
         v = Xt[j0, i] * d0 + Xt[j1, i] * d1 + Xt[j2, i] * d2 + Xt[j3, i] * d3
         eta[i] += v
         resid[i] -= W[i] * v
+
+
+@njit(cache=True, fastmath=True)
+def _block_update_moments(Xt, o0, o1, o2, o3, d, j0, j1, j2, j3, resid, W, eta, fresh, u, G):
+    """``_block_update`` of block (o0..o3) by ``d`` and ``_block_moments`` of the next
+    block (j0..j3) in one pass: each row's residual is moved, then read by the
+    next block's sums, so the next block sees exactly the residual the separate
+    passes would give it, and ``resid`` and ``W`` are read once instead of twice
+    (a quarter of a pass at n = 1e4, a sixth at 1e5)."""
+    d0, d1, d2, d3 = d[0], d[1], d[2], d[3]
+    n = resid.shape[0]
+    u0 = u1 = u2 = u3 = 0.0
+    g01 = g02 = g03 = g12 = g13 = g23 = 0.0
+    g00 = g11 = g22 = g33 = 0.0
+    for i in range(n):
+        v = Xt[o0, i] * d0 + Xt[o1, i] * d1 + Xt[o2, i] * d2 + Xt[o3, i] * d3
+        eta[i] += v
+        w = W[i]
+        r = resid[i] - w * v
+        resid[i] = r
+        x0, x1, x2, x3 = Xt[j0, i], Xt[j1, i], Xt[j2, i], Xt[j3, i]
+        u0 += x0 * r
+        u1 += x1 * r
+        u2 += x2 * r
+        u3 += x3 * r
+        wx0, wx1, wx2 = w * x0, w * x1, w * x2
+        g01 += wx0 * x1
+        g02 += wx0 * x2
+        g03 += wx0 * x3
+        g12 += wx1 * x2
+        g13 += wx1 * x3
+        g23 += wx2 * x3
+        if fresh:  # loop-invariant, as in _block_moments
+            g00 += wx0 * x0
+            g11 += wx1 * x1
+            g22 += wx2 * x2
+            g33 += w * x3 * x3
+    u[0], u[1], u[2], u[3] = u0, u1, u2, u3
+    G[0, 0], G[1, 1], G[2, 2], G[3, 3] = g00, g11, g22, g33
+    G[0, 1], G[0, 2], G[0, 3] = g01, g02, g03
+    G[1, 2], G[1, 3], G[2, 3] = g12, g13, g23
 
 
 @njit(cache=True)
@@ -225,16 +269,26 @@ def _sweep(Xt, W, resid, beta, xv, idx, count, l1, l2, fresh, nonzero, eta):
     one read (``_block_moments``), and each coordinate's inner product is then
     corrected for the block's earlier updates, u_b - sum_a G[a, b] d_a, which is
     exactly the value a one-at-a-time pass would read; ``resid`` and ``eta`` move
-    once per block. With ``fresh`` the curvatures xv_j are (re)computed on the way."""
+    once per block, in the same pass as the next block's reads
+    (``_block_update_moments``). With ``fresh`` the curvatures xv_j are
+    (re)computed on the way."""
     dlx = 0.0
     n_nz = 0
     u = np.zeros(4)
     G = np.zeros((4, 4))
     d = np.zeros(4)
+    pending = np.zeros(4)  # the changes of the last block, not yet applied
+    o0 = o1 = o2 = o3 = 0  # ... and its columns
+    has_pending = False
     k = 0
     while k + 4 <= count:
         j0, j1, j2, j3 = idx[k], idx[k + 1], idx[k + 2], idx[k + 3]
-        _block_moments(Xt, j0, j1, j2, j3, resid, W, fresh, u, G)
+        if has_pending:
+            _block_update_moments(
+                Xt, o0, o1, o2, o3, pending, j0, j1, j2, j3, resid, W, eta, fresh, u, G
+            )
+        else:
+            _block_moments(Xt, j0, j1, j2, j3, resid, W, fresh, u, G)
         moved = False
         for a in range(4):
             j = idx[k + a]
@@ -252,9 +306,13 @@ def _sweep(Xt, W, resid, beta, xv, idx, count, l1, l2, fresh, nonzero, eta):
             if beta[j] != 0.0:
                 nonzero[n_nz] = j
                 n_nz += 1
+        has_pending = moved
         if moved:
-            _block_update(Xt, j0, j1, j2, j3, d, resid, W, eta)
+            o0, o1, o2, o3 = j0, j1, j2, j3
+            pending[:] = d
         k += 4
+    if has_pending:
+        _block_update(Xt, o0, o1, o2, o3, pending, resid, W, eta)
     while k < count:
         j = idx[k]
         if fresh:
