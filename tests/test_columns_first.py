@@ -38,13 +38,21 @@ def test_columns_first_is_the_transpose(layout, formula, sort_rows):
     assert cols.design.names == rows.design.names
 
 
-def test_columns_first_refuses_a_constant_covariate():
+@pytest.mark.parametrize("columns_first", [False, True])
+def test_a_constant_covariate_is_refused_by_name(columns_first):
     df = _frame("C")
     df["k"] = 2.5
+    df["m"] = -1.0
+    # equal to the first row except in the last: varies, so not refused
+    df["late"] = 0.0
+    df.loc[39, "late"] = 1e-300
+    kw = dict(duration_col="time", event_col="status", columns_first=columns_first)
+    read_survival_data(df, formula=["a", "late"], **kw)
+    # the first constant covariate of the formula is named, with its value
     with pytest.raises(ValueError, match=r"covariate 'k' is constant \(all 40 rows equal 2.5\)"):
-        read_survival_data(
-            df, duration_col="time", event_col="status", formula=["a", "k"], columns_first=True
-        )
+        read_survival_data(df, formula=["a", "late", "k", "m"], **kw)
+    with pytest.raises(ValueError, match=r"covariate 'm' is constant \(all 40 rows equal -1\)"):
+        read_survival_data(df, formula=["m", "a", "k"], **kw)
 
 
 def test_columns_first_names_a_missing_cell():

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["column_ranges", "gather_columns_first"]
+__all__ = ["first_constant_column", "gather_columns_first"]
 
 
 _TILE = 8  # rows per tile: 8 doubles fill one 64-byte cache line of each output column
@@ -70,20 +70,17 @@ def gather_columns_first(A: np.ndarray, rows: np.ndarray | None) -> tuple[np.nda
     return Xt, bool(np.isfinite(probe))
 
 
-@njit(cache=True, fastmath=True)
-def column_ranges(Xt):
-    """Minimum and maximum of each row of ``Xt`` (each covariate); the values are
-    finite (checked before), so fastmath may vectorise the comparisons."""
-    p = Xt.shape[0]
-    lo = np.empty(p)
-    hi = np.empty(p)
-    for j in range(p):
-        a = Xt[j, 0]
-        b = a
-        for k in range(1, Xt.shape[1]):
-            v = Xt[j, k]
-            a = min(a, v)
-            b = max(b, v)
-        lo[j] = a
-        hi[j] = b
-    return lo, hi
+@njit(cache=True)
+def first_constant_column(Xt):
+    """The first row of ``Xt`` (a covariate) whose values are all equal, or -1. Each
+    covariate is read only until a value differs from its first, so a design
+    without constant columns costs a few reads per column, not a pass."""
+    n = Xt.shape[1]
+    for j in range(Xt.shape[0]):
+        first = Xt[j, 0] if n else 0.0
+        k = 1
+        while k < n and Xt[j, k] == first:
+            k += 1
+        if k == n:
+            return j
+    return -1

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
-from .columns_first import column_ranges
+from .columns_first import first_constant_column
 from .design import Design, build_design
 from .validation import (
     EventCoding,
@@ -110,18 +110,23 @@ def _plain(value: object) -> object:
 
 
 @njit(cache=True)
-def _column_ranges(X):
-    """Column minima and maxima in one pass over the rows."""
-    lo = X[0].copy()
-    hi = X[0].copy()
-    for i in range(1, X.shape[0]):
-        for j in range(X.shape[1]):
-            v = X[i, j]
-            if v < lo[j]:
-                lo[j] = v
-            elif v > hi[j]:
-                hi[j] = v
-    return lo, hi
+def _first_constant_column(X):
+    """The first column of the row-major ``X`` whose values are all equal, or -1;
+    rows are read only until every column has differed from the first row."""
+    n, p = X.shape
+    varies = np.zeros(p, dtype=np.bool_)
+    left = p
+    for i in range(1, n):
+        for j in range(p):
+            if not varies[j] and X[i, j] != X[0, j]:
+                varies[j] = True
+                left -= 1
+        if left == 0:
+            return -1
+    for j in range(p):
+        if not varies[j]:
+            return j
+    return -1
 
 
 def check_design(X: np.ndarray, names: list[str], columns_first: bool = False) -> None:
@@ -131,12 +136,11 @@ def check_design(X: np.ndarray, names: list[str], columns_first: bool = False) -
     p, n = X.shape if columns_first else X.shape[::-1]
     if p == 0:
         return
-    lo, hi = column_ranges(X) if columns_first else _column_ranges(X)
-    constant = np.flatnonzero(lo == hi)
-    if constant.size:
-        j = int(constant[0])
+    j = first_constant_column(X) if columns_first else _first_constant_column(X)
+    if j >= 0:
+        value = X[j, 0] if columns_first else X[0, j]
         raise ValueError(
-            f"covariate {names[j]!r} is constant (all {n} rows equal {lo[j]:g}); it "
+            f"covariate {names[j]!r} is constant (all {n} rows equal {value:g}); it "
             "has no effect to estimate. Remove it from the formula."
         )
 
