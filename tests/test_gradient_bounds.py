@@ -5,14 +5,19 @@ import pandas as pd
 
 from survkit import CoxNet
 from survkit.engine import gradient_bounds
+from survkit.engine.elastic_net import StandardisedDesign
 from survkit.engine.gradient_bounds import GradientBounds
+
+
+def _bounds(Xt):
+    return GradientBounds(Xt, np.sqrt((Xt**2).sum(1)), Xt.astype(np.float32))
 
 
 def test_bounds_hold_and_skip_columns():
     rng = np.random.default_rng(7)
     p, n = 60, 400
     Xt = rng.standard_normal((p, n))
-    bounds = GradientBounds(Xt, np.sqrt((Xt**2).sum(1)))
+    bounds = _bounds(Xt)
     g = rng.standard_normal(n) / n
     threshold = np.full(p, 0.15)
     second = np.full(p, 0.12)
@@ -47,7 +52,7 @@ def test_a_value_at_a_threshold_is_read_in_double_precision():
     rng = np.random.default_rng(3)
     p, n = 8, 300
     Xt = rng.standard_normal((p, n))
-    bounds = GradientBounds(Xt, np.sqrt((Xt**2).sum(1)))
+    bounds = _bounds(Xt)
     g = rng.standard_normal(n) / n
     exact = Xt @ g
     # thresholds a hair (1e-12 relative) from columns 2 and 5: single precision
@@ -66,15 +71,19 @@ def test_a_value_at_a_threshold_is_read_in_double_precision():
     assert bounds.n_exact - before == p
 
 
-def test_values_beyond_single_precision_range_read_in_double():
+def test_the_single_precision_copy_is_the_design_rounded_or_none():
     rng = np.random.default_rng(5)
-    Xt = rng.standard_normal((4, 50))
-    Xt[1, 7] = 1e100  # unstandardised data: float32 would read inf
-    bounds = GradientBounds(Xt, np.sqrt((Xt**2).sum(1)))
-    assert bounds.single is None
+    Xt = rng.standard_normal((4, 50)) * 3 + 1
+    design = StandardisedDesign.build(Xt.copy(), np.ones(50), standardize=True)
+    np.testing.assert_array_equal(design.single, design.Xt.astype(np.float32))
+    # unstandardised data beyond float32's range: no copy, every read in double
+    Xt[1, 7] = 1e100
+    design = StandardisedDesign.build(Xt.copy(), np.ones(50), standardize=False)
+    assert design.single is None
+    bounds = GradientBounds(design.Xt, design.norms, design.single)
     g = rng.standard_normal(50) / 50
     out = bounds.gradient(g, None, (np.full(4, 1e-3),))
-    np.testing.assert_allclose(out, Xt @ g, rtol=1e-12)
+    np.testing.assert_allclose(out, design.Xt @ g, rtol=1e-12)
     assert bounds.n_exact == 4
 
 

@@ -64,6 +64,9 @@ class StandardisedDesign:
     center: np.ndarray
     scale: np.ndarray
     norms: np.ndarray  # Euclidean norm of each standardised column
+    # Xt in single precision, for GradientBounds' screening reads; None when a
+    # value lies beyond float32's range (unstandardised data)
+    single: np.ndarray | None
 
     @classmethod
     def build(cls, Xt: np.ndarray, weights: np.ndarray, standardize: bool) -> StandardisedDesign:
@@ -73,20 +76,24 @@ class StandardisedDesign:
         if not (Xt.flags.c_contiguous and Xt.flags.writeable and Xt.dtype == np.float64):
             raise ValueError("StandardisedDesign.build needs a writeable C-ordered float (p, n).")
         w = weights / weights.sum()
-        center, scale, sumsq = _standardise_columns(Xt, w, standardize)
-        return cls(Xt=Xt, center=center, scale=scale, norms=np.sqrt(sumsq))
+        single = np.empty(Xt.shape, dtype=np.float32)
+        center, scale, sumsq, largest = _standardise_columns(Xt, w, standardize, single)
+        fits = largest < 1e38  # float32's largest value is 3.4e38
+        return cls(Xt, center, scale, np.sqrt(sumsq), single if fits else None)
 
 
 @njit(cache=True, fastmath=True)
-def _standardise_columns(Xt, w, standardize):
+def _standardise_columns(Xt, w, standardize, single):
     """Centre (and with ``standardize`` scale) each column in place, one column at a
-    time while it sits in cache (fastmath: the sums vectorise); returns the
-    centres, scales and the standardised columns' sums of squares (their norms,
-    for ``GradientBounds``)."""
+    time while it sits in cache (fastmath: the sums vectorise), and write its
+    single-precision copy to ``single`` on the way; returns the centres, scales,
+    the standardised columns' sums of squares (their norms, for
+    ``GradientBounds``) and the largest absolute value."""
     p, n = Xt.shape
     center = np.empty(p)
     scale = np.ones(p)
     sumsq = np.empty(p)
+    largest = 0.0
     for j in range(p):
         m = 0.0
         for i in range(n):
@@ -104,10 +111,15 @@ def _standardise_columns(Xt, w, standardize):
                 for i in range(n):
                     Xt[j, i] /= sd
         ss = 0.0
+        big = 0.0
         for i in range(n):
-            ss += Xt[j, i] * Xt[j, i]
+            x = Xt[j, i]
+            ss += x * x
+            big = max(big, abs(x))
+            single[j, i] = x
         sumsq[j] = ss
-    return center, scale, sumsq
+        largest = max(largest, big)
+    return center, scale, sumsq, largest
 
 
 def eta_derivatives(
@@ -214,7 +226,7 @@ class _PathState:
         self._resid, self._eta0 = np.empty(n), np.empty(n)
         self.xv = np.zeros(p)
         self.dw = death_weights(problem.weights, problem.dead, problem.grp_ptr)
-        self.bounds = GradientBounds(design.Xt, design.norms)
+        self.bounds = GradientBounds(design.Xt, design.norms, design.single)
         self.scan()
 
     def scan(self):

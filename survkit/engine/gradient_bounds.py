@@ -39,7 +39,9 @@ _TINY32 = 2.0**-150  # the absolute rounding of a float32 subnormal
 class GradientBounds:
     """Exact |x_j . g| where needed, a certified upper bound elsewhere."""
 
-    def __init__(self, Xt: np.ndarray, norms: np.ndarray):
+    def __init__(self, Xt: np.ndarray, norms: np.ndarray, single: np.ndarray | None = None):
+        """``single``: ``Xt`` in float32 (``StandardisedDesign.single``), or None to
+        read every column in double precision."""
         self.Xt = Xt
         # rounding in the norms themselves: a relative allowance far above eps
         self.norms = norms * (1 + 1e-9)
@@ -50,11 +52,7 @@ class GradientBounds:
         self.g_last: np.ndarray | None = None
         self.g_norm_max = 0.0
         self.round = 4 * n * _EPS
-        with np.errstate(over="ignore"):  # an overflow is detected just below
-            single = Xt.astype(np.float32)
-        # a value beyond float32's range (unstandardised data) would read as inf:
-        # then every read is in double precision (an infinite sum disables it)
-        self.single = single if np.isfinite(single.sum()) else None
+        self.single = single
         self.n_read = 0  # columns read (for benchmarks and tests)
         self.n_exact = 0  # of which read in double precision
 
