@@ -161,17 +161,29 @@ def _step(Xt, W, resid, beta, xv, j, u, l1, l2, eta):
 
 
 @njit(cache=True, fastmath=True)
-def _block_moments(Xt, j0, j1, j2, j3, resid, W, fresh, u, G):
+def _block_moments(Xt, j0, j1, j2, j3, resid, W, fresh, u, G, moving, o, d, eta):
     """For four columns in one read of each (four streams at once run about twice
     as fast as one): u_a = x_a . resid and the W-weighted cross-products
-    G[a, b] = sum_i W_i x_ai x_bi (a < b), with the diagonal only when ``fresh``."""
+    G[a, b] = sum_i W_i x_ai x_bi (a < b), with the diagonal only when ``fresh``.
+
+    With ``moving``, the previous block (columns ``o``) moves by ``d`` in the same
+    pass: each row's residual (and eta) is moved first, then read by this
+    block's sums, so they see exactly the residual a separate update pass would
+    leave, and ``resid`` and ``W`` are read once for both blocks."""
     n = resid.shape[0]
+    o0, o1, o2, o3 = o[0], o[1], o[2], o[3]
+    d0, d1, d2, d3 = d[0], d[1], d[2], d[3]
     u0 = u1 = u2 = u3 = 0.0
     g01 = g02 = g03 = g12 = g13 = g23 = 0.0
     g00 = g11 = g22 = g33 = 0.0
     for i in range(n):
         r = resid[i]
         w = W[i]
+        if moving:  # loop-invariant, as ``fresh``: the compiler splits the loop
+            v = Xt[o0, i] * d0 + Xt[o1, i] * d1 + Xt[o2, i] * d2 + Xt[o3, i] * d3
+            eta[i] += v
+            r -= w * v
+            resid[i] = r
         x0, x1, x2, x3 = Xt[j0, i], Xt[j1, i], Xt[j2, i], Xt[j3, i]
         u0 += x0 * r
         u1 += x1 * r
@@ -198,54 +210,13 @@ def _block_moments(Xt, j0, j1, j2, j3, resid, W, fresh, u, G):
 @njit(cache=True, fastmath=True)
 def _block_update(Xt, j0, j1, j2, j3, d, resid, W, eta):
     """For a block of four columns, in one pass: v = sum_a d_a x_a, eta += v and
-    resid -= W v (the last block of a sweep; the others move in
-    ``_block_update_moments``)."""
+    resid -= W v (the last block of a sweep; the others move in the next
+    block's ``_block_moments``)."""
     d0, d1, d2, d3 = d[0], d[1], d[2], d[3]
     for i in range(resid.shape[0]):
         v = Xt[j0, i] * d0 + Xt[j1, i] * d1 + Xt[j2, i] * d2 + Xt[j3, i] * d3
         eta[i] += v
         resid[i] -= W[i] * v
-
-
-@njit(cache=True, fastmath=True)
-def _block_update_moments(Xt, o0, o1, o2, o3, d, j0, j1, j2, j3, resid, W, eta, fresh, u, G):
-    """``_block_update`` of block (o0..o3) by ``d`` and ``_block_moments`` of the next
-    block (j0..j3) in one pass: each row's residual is moved, then read by the
-    next block's sums, so the next block sees exactly the residual the separate
-    passes would give it, and ``resid`` and ``W`` are read once instead of twice
-    (a quarter of a pass at n = 1e4, a sixth at 1e5)."""
-    d0, d1, d2, d3 = d[0], d[1], d[2], d[3]
-    n = resid.shape[0]
-    u0 = u1 = u2 = u3 = 0.0
-    g01 = g02 = g03 = g12 = g13 = g23 = 0.0
-    g00 = g11 = g22 = g33 = 0.0
-    for i in range(n):
-        v = Xt[o0, i] * d0 + Xt[o1, i] * d1 + Xt[o2, i] * d2 + Xt[o3, i] * d3
-        eta[i] += v
-        w = W[i]
-        r = resid[i] - w * v
-        resid[i] = r
-        x0, x1, x2, x3 = Xt[j0, i], Xt[j1, i], Xt[j2, i], Xt[j3, i]
-        u0 += x0 * r
-        u1 += x1 * r
-        u2 += x2 * r
-        u3 += x3 * r
-        wx0, wx1, wx2 = w * x0, w * x1, w * x2
-        g01 += wx0 * x1
-        g02 += wx0 * x2
-        g03 += wx0 * x3
-        g12 += wx1 * x2
-        g13 += wx1 * x3
-        g23 += wx2 * x3
-        if fresh:  # loop-invariant, as in _block_moments
-            g00 += wx0 * x0
-            g11 += wx1 * x1
-            g22 += wx2 * x2
-            g33 += w * x3 * x3
-    u[0], u[1], u[2], u[3] = u0, u1, u2, u3
-    G[0, 0], G[1, 1], G[2, 2], G[3, 3] = g00, g11, g22, g33
-    G[0, 1], G[0, 2], G[0, 3] = g01, g02, g03
-    G[1, 2], G[1, 3], G[2, 3] = g12, g13, g23
 
 
 @njit(cache=True)
@@ -270,7 +241,7 @@ def _sweep(Xt, W, resid, beta, xv, idx, count, l1, l2, fresh, nonzero, eta):
     corrected for the block's earlier updates, u_b - sum_a G[a, b] d_a, which is
     exactly the value a one-at-a-time pass would read; ``resid`` and ``eta`` move
     once per block, in the same pass as the next block's reads
-    (``_block_update_moments``). With ``fresh`` the curvatures xv_j are
+    (``_block_moments`` with ``moving``). With ``fresh`` the curvatures xv_j are
     (re)computed on the way."""
     dlx = 0.0
     n_nz = 0
@@ -278,17 +249,12 @@ def _sweep(Xt, W, resid, beta, xv, idx, count, l1, l2, fresh, nonzero, eta):
     G = np.zeros((4, 4))
     d = np.zeros(4)
     pending = np.zeros(4)  # the changes of the last block, not yet applied
-    o0 = o1 = o2 = o3 = 0  # ... and its columns
+    prev = np.zeros(4, dtype=np.int64)  # ... and its columns
     has_pending = False
     k = 0
     while k + 4 <= count:
         j0, j1, j2, j3 = idx[k], idx[k + 1], idx[k + 2], idx[k + 3]
-        if has_pending:
-            _block_update_moments(
-                Xt, o0, o1, o2, o3, pending, j0, j1, j2, j3, resid, W, eta, fresh, u, G
-            )
-        else:
-            _block_moments(Xt, j0, j1, j2, j3, resid, W, fresh, u, G)
+        _block_moments(Xt, j0, j1, j2, j3, resid, W, fresh, u, G, has_pending, prev, pending, eta)
         moved = False
         for a in range(4):
             j = idx[k + a]
@@ -308,11 +274,11 @@ def _sweep(Xt, W, resid, beta, xv, idx, count, l1, l2, fresh, nonzero, eta):
                 n_nz += 1
         has_pending = moved
         if moved:
-            o0, o1, o2, o3 = j0, j1, j2, j3
+            prev[:] = idx[k : k + 4]
             pending[:] = d
         k += 4
     if has_pending:
-        _block_update(Xt, o0, o1, o2, o3, pending, resid, W, eta)
+        _block_update(Xt, prev[0], prev[1], prev[2], prev[3], pending, resid, W, eta)
     while k < count:
         j = idx[k]
         if fresh:
