@@ -238,13 +238,15 @@ class _PathState:
     def extrapolate(self, b1, b2, eta2, ratio):
         """Warm start b1 + ratio (b1 - b2) from the solutions at the last two lambdas
         (b1 the current point, eta2 the linear predictor at b2), on the
-        coordinates non-zero in both whose sign it keeps; the others stay at b1,
-        so no coordinate is switched on or flipped by the guess. The linear
-        predictor follows in O(n): ratio (eta1 - eta2) is the move of every
-        coordinate, less the few left out (those that entered, left or would
-        flip), which are read back."""
+        coordinates non-zero at b1 whose sign it keeps; the others stay at b1,
+        so no coordinate is switched on or flipped by the guess. A coordinate
+        that entered since b2 (zero there) moves too: it entered somewhere
+        between the two lambdas, so the line from zero at b2 under-states its
+        growth, and the guess errs towards b1. The linear predictor follows in
+        O(n): ratio (eta1 - eta2) is the move of every coordinate, less the few
+        left out (those that left or would flip), which are read back."""
         guess = b1 + ratio * (b1 - b2)
-        keep = (b1 != 0) & (b2 != 0) & (np.sign(guess) == np.sign(b1))
+        keep = (b1 != 0) & (np.sign(guess) == np.sign(b1))
         if not keep.any():
             return
         left_out = np.flatnonzero(~keep & (b1 != b2)).astype(np.int64)
