@@ -49,6 +49,19 @@ def risk_scores(eta, peak, row_stratum, out=None):
     return np.exp(out, out=out)
 
 
+@njit(inline="always")
+def _row_sums(i, w, risk, dead, eta, shift, S0, nd, dw, D0, loglik):
+    """Row i's terms added to a group's scalar sums; returns (w r, and the sums).
+
+    The deaths are added without a branch on the 0/1 status (mispredicted half
+    the time on real data, which cost more than the rest of the scan):
+    censored rows add exact zeros, so every sum is the one the branch gives."""
+    ri = w[i] * risk[i]
+    di = dead[i]
+    wd = w[i] * di
+    return ri, S0 + ri, nd + di, dw + wd, D0 + ri * di, loglik + wd * (eta[i] - shift)
+
+
 @njit(cache=True)
 def risk_set_scan(
     X,
@@ -129,26 +142,25 @@ def risk_set_scan(
             D0 = 0.0
             for j in range(p):
                 D1[j] = 0.0
-            for i in range(g0, g1):
-                ri = w[i] * risk[i]
-                S0 += ri
-                nrisk += 1
-                for j in range(p):
-                    S1[j] += ri * X[i, j]
-                # the group's deaths in the same pass, without a branch on the
-                # 0/1 status (mispredicted half the time on real data, which
-                # cost more than the rest of the scan): censored rows add
-                # exact zeros, so every sum is the same as with the branch
-                di = dead[i]
-                wd = w[i] * di
-                nd += di
-                dw += wd
-                D0 += ri * di
-                loglik += wd * (eta[i] - shift)
-                if p > 0 and di:
+            nrisk += g1 - g0
+            if p == 0:
+                # no covariate columns (CoxNet's scans): a loop with only the
+                # scalar sums runs a fifth faster than the general one
+                for i in range(g0, g1):
+                    ri, S0, nd, dw, D0, loglik = _row_sums(
+                        i, w, risk, dead, eta, shift, S0, nd, dw, D0, loglik
+                    )
+            else:
+                for i in range(g0, g1):
+                    ri, S0, nd, dw, D0, loglik = _row_sums(
+                        i, w, risk, dead, eta, shift, S0, nd, dw, D0, loglik
+                    )
                     for j in range(p):
-                        D1[j] += ri * X[i, j]
-                        U[j] += w[i] * X[i, j]
+                        S1[j] += ri * X[i, j]
+                    if dead[i]:
+                        for j in range(p):
+                            D1[j] += ri * X[i, j]
+                            U[j] += w[i] * X[i, j]
             if counting:
                 while eptr < eend:
                     i = entry_order[eptr]
