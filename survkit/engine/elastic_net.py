@@ -56,6 +56,13 @@ def add_columns(Xt, cols, delta, eta):
             eta[i] += Xt[j, i] * d
 
 
+@njit(cache=True)
+def _move_along(eta, eta2, ratio):
+    """eta += ratio (eta - eta2), in one pass instead of numpy's three."""
+    for i in range(eta.shape[0]):
+        eta[i] += ratio * (eta[i] - eta2[i])
+
+
 @dataclass
 class StandardisedDesign:
     """Covariates in the problem's sorted order, centred and scaled, stored by column."""
@@ -250,10 +257,7 @@ class _PathState:
             return
         left_out = np.flatnonzero(~keep & (b1 != b2)).astype(np.int64)
         self.beta[keep] = guess[keep]
-        step = self._resid  # free between solves
-        np.subtract(self.eta, eta2, out=step)
-        step *= ratio
-        self.eta += step
+        _move_along(self.eta, eta2, ratio)
         add_columns(self.design.Xt, left_out, -ratio * (b1 - b2)[left_out], self.eta)
         self.scan()
 

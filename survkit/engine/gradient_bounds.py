@@ -26,6 +26,7 @@ whose interval straddles a threshold are read again in double precision.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from .coordinate_descent import column_gradient
 
@@ -34,6 +35,23 @@ __all__ = ["GradientBounds"]
 _EPS = np.finfo(float).eps
 _U32 = 2.0**-24  # unit roundoff of float32 (round to nearest)
 _TINY32 = 2.0**-150  # the absolute rounding of a float32 subnormal
+
+
+@njit(cache=True, fastmath=True)
+def _step_norms(g, g_last):
+    """(||g - g_last||, ||g||) in one pass, copying g into g_last on the way; both
+    rounded up by (n + 2) eps, the worst-case relative error of a sum of n
+    squares and its root, so bounds built from them stay upper bounds."""
+    d2 = 0.0
+    s2 = 0.0
+    for i in range(g.shape[0]):
+        x = g[i]
+        d = x - g_last[i]
+        d2 += d * d
+        s2 += x * x
+        g_last[i] = x
+    up = 1.0 + (g.shape[0] + 2) * 2.220446049250313e-16
+    return np.sqrt(d2) * up, np.sqrt(s2) * up
 
 
 class GradientBounds:
@@ -64,12 +82,12 @@ class GradientBounds:
         precision where that settles every comparison (the value is then within
         its certified error of x_j . g), else in double. Without ``thresholds``
         every column not skipped is read in double precision."""
-        if self.g_last is None:
-            self.g_last = g.copy()  # a copy: the caller overwrites g in place
-        else:
-            self.length += float(np.linalg.norm(g - self.g_last))
-            np.copyto(self.g_last, g)
-        g_norm = float(np.linalg.norm(g))
+        first = self.g_last is None
+        if first:
+            self.g_last = np.zeros_like(g)  # its own copy: the caller overwrites g in place
+        step, g_norm = _step_norms(g, self.g_last)
+        if not first:
+            self.length += step
         self.g_norm_max = max(self.g_norm_max, g_norm)
         bound = (
             self.value
