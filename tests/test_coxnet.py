@@ -125,6 +125,32 @@ def test_sklearn_form_matches_dataframe_form_and_scores():
     assert clone(a).get_params() == a.get_params()
 
 
+def test_sklearn_form_reads_the_array_itself_whatever_its_layout():
+    # fit(X, y) gathers the design straight from X (no DataFrame copy first): the
+    # path equals the DataFrame form's bit for bit on every memory layout of X,
+    # X is left as it was, and a non-finite cell is refused by column name
+    df = _data()
+    y = np.zeros(len(df), dtype=[("event", bool), ("time", float)])
+    y["event"], y["time"] = df["status"] == 1, df["time"]
+    ref = CoxNet(n_lambdas=10).fit(df, formula=COVS).coef_path_.to_numpy()
+    wide = np.zeros((len(df), 2 * len(COVS)))
+    wide[:, ::2] = df[COVS].to_numpy()
+    layouts = {
+        "C": np.ascontiguousarray(df[COVS].to_numpy()),
+        "F": np.asfortranarray(df[COVS].to_numpy()),
+        "strided": wide[:, ::2],
+    }
+    for name, X in layouts.items():
+        before = X.copy()
+        got = CoxNet(n_lambdas=10).fit(X, y).coef_path_.to_numpy()
+        np.testing.assert_array_equal(got, ref, err_msg=name)
+        np.testing.assert_array_equal(X, before, err_msg=name)
+    bad = layouts["C"].copy()
+    bad[[4, 9], 3] = np.nan
+    with pytest.raises(ValueError, match=r"'x3' has 2 missing"):
+        CoxNet(n_lambdas=10).fit(bad, y)
+
+
 def test_refit_forgets_and_cv_attributes():
     df = _data()
     m = CoxNet(n_lambdas=12, cv=4, seed=1).fit(df, formula=COVS)

@@ -243,6 +243,9 @@ def test_sklearn_form_and_refusals():
     b = FineGrayNet(n_lambdas=6).fit(df, "time", "event", cause=1, formula=cols)
     np.testing.assert_allclose(a.coef_path_.to_numpy(), b.coef_path_.to_numpy())
     np.testing.assert_allclose(a.predict(df[cols]), df[cols].to_numpy() @ b.params_.to_numpy())
+    # an array X is read as it is (no DataFrame copy): the same path bit for bit
+    arr = FineGrayNet(n_lambdas=6).fit(df[cols].to_numpy(), y, cause=1)
+    np.testing.assert_array_equal(arr.coef_path_.to_numpy(), b.coef_path_.to_numpy())
     assert clone(a).get_params() == a.get_params()
     with pytest.raises(ValueError, match="censoring_ties"):
         FineGrayNet(censoring_ties="r").fit(df, "time", "event", formula=cols)

@@ -17,6 +17,7 @@ from .columns_first import first_constant_column
 from .design import Design, build_design
 from .validation import (
     EventCoding,
+    array_matrix,
     as_column_list,
     check_columns,
     check_dataframe,
@@ -173,6 +174,7 @@ def read_survival_data(
     require_covariates: bool = True,
     sort_rows: bool = False,
     columns_first: bool = False,
+    covariate_values: np.ndarray | None = None,
 ) -> SurvivalData:
     """Validate and read the columns a survival model uses.
 
@@ -181,6 +183,10 @@ def read_survival_data(
     rows; the design matrix is then built directly in that order, so it exists
     only once in memory. With ``columns_first`` ``X`` is (p, n), one covariate
     per row (``CoxNet``'s coordinate descent reads it that way).
+    ``covariate_values``: the covariates ``formula`` names (a list), already one
+    float array (n, p) row for row with ``df`` (the scikit-learn form's ``X``,
+    from which ``df`` was built): the design is read from it, without pandas
+    copying the columns out of ``df`` first.
     """
     check_dataframe(df)
     strata_cols = as_column_list(strata)
@@ -243,6 +249,11 @@ def read_survival_data(
     if formula is None and not require_covariates:
         design = Design(names=[], columns=[])
         X = np.zeros((0, len(df)) if columns_first else (len(df), 0))
+    elif covariate_values is not None:
+        columns = list(formula)
+        design = Design(names=[str(c) for c in columns], columns=columns)
+        X = array_matrix(covariate_values, design.names, order, columns_first)
+        check_design(X, design.names, columns_first)
     else:
         design, X = build_design(df, formula, rows=order, columns_first=columns_first)
         check_design(X, design.names, columns_first)

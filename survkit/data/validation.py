@@ -19,6 +19,7 @@ from .columns_first import gather_columns_first
 
 __all__ = [
     "EventCoding",
+    "array_matrix",
     "as_column_list",
     "check_choice",
     "check_columns",
@@ -141,6 +142,26 @@ def numeric_matrix(
         if not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)):
             check_finite_numeric(df[col], col, covariate=True)  # raises, naming the column
     A = df[columns].to_numpy(dtype=float, na_value=np.nan)
+    return array_matrix(A, columns, rows, columns_first, owned=True)
+
+
+def array_matrix(
+    A: np.ndarray,
+    columns: list[str],
+    rows: np.ndarray | None = None,
+    columns_first: bool = False,
+    owned: bool = False,
+) -> np.ndarray:
+    """``numeric_matrix`` of covariates already held as one float array (n, p) whose
+    columns are ``columns`` (the scikit-learn form's ``X``): rows taken in ``rows``
+    order, (n, p) or with ``columns_first`` (p, n); a non-finite value is refused
+    naming its column. The result is a new array unless ``owned`` (``A`` is a
+    copy the caller made for this): the caller's ``A`` is only read."""
+    if A.ndim != 2 or A.shape[1] != len(columns) or A.dtype != np.float64:
+        raise ValueError(
+            f"covariate values must be a float array with {len(columns)} column(s), "
+            f"got {A.dtype} of shape {A.shape}."
+        )
     if columns_first:
         Xt, finite = gather_columns_first(A, rows)  # checks finiteness on the way
     else:
@@ -152,7 +173,7 @@ def numeric_matrix(
         return Xt
     if rows is not None:
         return np.take(A, rows, axis=0)  # a new C-ordered array; A is released
-    return np.ascontiguousarray(A)
+    return np.ascontiguousarray(A) if owned else np.array(A, order="C")
 
 
 def check_times(

@@ -138,9 +138,11 @@ class CoxNet(BaseEstimator):
         ``y`` (a structured array with an event and a time field, or a
         DataFrame/2-column array of time and event).
         """
+        values = None
         if not isinstance(duration_col, str):
             df, cols = outcome_frame(df, duration_col)
             duration_col, event_col, formula = cols["time"], cols["event"], cols["covariates"]
+            values = cols["values"]
         self._check_params()
         forget_fit(self)
         data = read_survival_data(
@@ -156,6 +158,7 @@ class CoxNet(BaseEstimator):
             censor_value=censor_value,
             sort_rows=True,
             columns_first=True,
+            covariate_values=values,
         )
         problem = RiskSetProblem.build(
             np.zeros((data.X.shape[1], 0)),

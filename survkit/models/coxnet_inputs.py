@@ -21,7 +21,10 @@ def outcome_frame(X, y, names: list[str] | None = None) -> tuple[pd.DataFrame, d
 
     ``X``: DataFrame or 2-d array (columns ``x0, x1, ...`` or ``names``).
     ``y``: a structured (event, time) array (``survkit.outcome``, scikit-survival's
-    ``Surv.from_arrays``) or a two-column DataFrame (event, time).
+    ``Surv.from_arrays``) or a two-column DataFrame (event, time). Returns the
+    frame and the names of its ``"covariates"`` (and ``"time"``/``"event"``
+    columns), with ``"values"`` the covariates as one float array when ``X`` is
+    an array (``read_survival_data``'s ``covariate_values``), else None.
     """
     if isinstance(X, pd.DataFrame):
         frame = X.copy()
@@ -35,8 +38,11 @@ def outcome_frame(X, y, names: list[str] | None = None) -> tuple[pd.DataFrame, d
             raise ValueError(f"X has {arr.shape[1]} columns; the model was fitted on {len(cols)}.")
         frame = pd.DataFrame(arr, columns=cols)
     covariates = list(frame.columns)
+    # an array's values go to the reader as they are: pandas would copy them
+    # again to select the covariate columns back out of the frame
+    values = None if isinstance(X, pd.DataFrame) else arr
     if y is None:
-        return frame, {"covariates": covariates}
+        return frame, {"covariates": covariates, "values": values}
     for c in (_TIME, _EVENT):
         if c in frame.columns:
             raise ValueError(f"X has a column named {c!r}, reserved for the outcome; rename it.")
@@ -45,7 +51,7 @@ def outcome_frame(X, y, names: list[str] | None = None) -> tuple[pd.DataFrame, d
         raise ValueError(f"y has {time.shape[0]} rows but X has {len(frame)}; they must match.")
     frame[_TIME] = time
     frame[_EVENT] = event
-    return frame, {"time": _TIME, "event": _EVENT, "covariates": covariates}
+    return frame, {"time": _TIME, "event": _EVENT, "covariates": covariates, "values": values}
 
 
 def _read_outcome(y) -> tuple[np.ndarray, np.ndarray]:

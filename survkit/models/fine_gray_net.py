@@ -134,6 +134,7 @@ class FineGrayNet(CoxNet):
         scikit-learn's form ``fit(X, y, cause=...)`` takes every column of X as
         a covariate and ``y`` from ``survkit.outcome``.
         """
+        values = None
         if not isinstance(duration_col, str):
             if cengroup_col is not None:
                 raise ValueError(
@@ -142,6 +143,7 @@ class FineGrayNet(CoxNet):
                 )
             df, cols = outcome_frame(df, duration_col)
             duration_col, event_col, formula = cols["time"], cols["event"], cols["covariates"]
+            values = cols["values"]
         if self.censoring_ties not in CENSORING_TIES:
             raise ValueError(
                 f"censoring_ties={self.censoring_ties!r}; use one of {CENSORING_TIES}."
@@ -150,7 +152,7 @@ class FineGrayNet(CoxNet):
         forget_fit(self)
         inputs = read_fine_gray_data(
             df, duration_col, event_col, formula, cause, censor_value, cengroup_col,
-            columns_first=True,
+            columns_first=True, covariate_values=values,
         )  # fmt: skip
         data, cengroup = inputs.data, inputs.cengroup
         censored, competing = inputs.censored, inputs.competing

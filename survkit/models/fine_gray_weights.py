@@ -180,9 +180,10 @@ def read_fine_gray_data(
     censor_value,
     cengroup_col,
     columns_first: bool = False,
+    covariate_values=None,
 ) -> FineGrayInputs:
     """Read a Fine-Gray fit's DataFrame form (``FineGray`` and ``FineGrayNet``;
-    ``columns_first`` as ``read_survival_data``'s)."""
+    ``columns_first`` and ``covariate_values`` as ``read_survival_data``'s)."""
     if cengroup_col is not None:
         check_columns(df, {"cengroup_col": [cengroup_col]})
     data = read_survival_data(
@@ -194,6 +195,7 @@ def read_fine_gray_data(
         censor_value=censor_value,
         sort_rows=True,
         columns_first=columns_first,
+        covariate_values=covariate_values,
     )
     codes, labels = group_codes(df, cengroup_col, "cengroup")
     censored = data.events.censored
