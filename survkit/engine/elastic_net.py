@@ -224,8 +224,9 @@ def _penalty(beta, lam, alpha, pf):
 class _PathState:
     """Coefficients, linear predictor and the last scan, carried along the path (warm starts).
 
-    The length-n vectors (linear predictor, gradient, diagonal, risk scores, the
-    working residual and the step's starting point) are allocated once and
+    The length-n vectors (linear predictor, gradient -- also the working residual
+    of coordinate descent --, diagonal, risk scores and the step's starting
+    point) are allocated once and
     overwritten in place at every step: at n = 1e5 a fresh array of 800 kB is
     page-faulted in on every allocation, which cost more than the scans."""
 
@@ -240,7 +241,7 @@ class _PathState:
         self.eta = offset.copy()
         n = offset.shape[0]
         self.g, self.W, self._risk = np.empty(n), np.empty(n), np.empty(n)
-        self._resid, self._eta0 = np.empty(n), np.empty(n)
+        self._eta0 = np.empty(n)
         self.xv = np.zeros(p)
         self.dw = death_weights(problem.weights, problem.dead, problem.grp_ptr)
         self.bounds = GradientBounds(design.Xt, design.norms, design.single)
@@ -285,12 +286,13 @@ class _PathState:
         l2 = lam * (1 - alpha) * pf
         obj = -self.loglik / self.total + _penalty(self.beta, lam, alpha, pf)
         for step in range(1, max_outer + 1):
-            beta0, eta0, resid = self.beta.copy(), self._eta0, self._resid
+            beta0, eta0 = self.beta.copy(), self._eta0
             np.copyto(eta0, self.eta)
-            np.copyto(resid, self.g)
-            # eta moves in place with every coordinate update
+            # eta moves in place with every coordinate update, and so does the
+            # working residual, which starts as the gradient g: g itself serves,
+            # since the scan that follows rewrites it (no copy of n per step)
             _, biggest = solve_quadratic(
-                self.design.Xt, self.W, resid, self.beta, self.xv, cols, l1, l2, tol,
+                self.design.Xt, self.W, self.g, self.beta, self.xv, cols, l1, l2, tol,
                 max_passes, self.eta,
             )  # fmt: skip
             self.scan()
