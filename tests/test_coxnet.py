@@ -87,6 +87,44 @@ def test_path_point_equals_single_lambda_fit():
     np.testing.assert_allclose(one.params_, path.coef_path_.iloc[k], rtol=1e-6, atol=1e-9)
 
 
+def test_overshooting_steps_are_halved_back_to_the_same_path(monkeypatch):
+    """Step halving never triggers on ordinary data, so force it: every
+    coordinate-descent step is stretched fourfold (beta and eta together). The
+    objective check must halve each one back, keep eta equal to X beta, and the
+    path must still reach the KKT conditions of the exact problem."""
+    import survkit.engine.elastic_net as en
+
+    real = en.solve_quadratic
+    stretched = {"steps": 0}
+
+    def overshoot(Xt, W, resid, beta, xv, cols, l1, l2, tol, max_passes, eta):
+        beta0, eta0 = beta.copy(), eta.copy()
+        out = real(Xt, W, resid, beta, xv, cols, l1, l2, tol, max_passes, eta)
+        if out[1] >= 1e-8:  # a step that moved far: stretch it (small ones converge)
+            beta[:] = beta0 + 4 * (beta - beta0)
+            eta[:] = eta0 + 4 * (eta - eta0)
+            stretched["steps"] += 1
+        return out
+
+    scans = {"n": 0}
+    real_scan = en._PathState.scan
+
+    def counting_scan(self):
+        scans["n"] += 1
+        return real_scan(self)
+
+    df = _data()
+    plain = CoxNet(tol=1e-18, n_lambdas=15).fit(df, formula=COVS)
+    monkeypatch.setattr(en, "solve_quadratic", overshoot)
+    monkeypatch.setattr(en._PathState, "scan", counting_scan)
+    forced = CoxNet(tol=1e-18, n_lambdas=15).fit(df, formula=COVS)
+    assert stretched["steps"] > 0
+    assert scans["n"] > int(forced.n_iter_.sum()) + len(forced.lambdas_)  # halvings scanned
+    assert forced.converged_
+    assert _kkt(forced, df, efron=False) < 1e-6
+    np.testing.assert_allclose(forced.coef_path_, plain.coef_path_, rtol=1e-6, atol=1e-9)
+
+
 def test_duplicated_rows_equal_weight_two_and_row_order():
     df = _data(n=150)
     twice = pd.concat([df, df], ignore_index=True)

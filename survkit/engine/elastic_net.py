@@ -225,8 +225,7 @@ class _PathState:
     """Coefficients, linear predictor and the last scan, carried along the path (warm starts).
 
     The length-n vectors (linear predictor, gradient -- also the working residual
-    of coordinate descent --, diagonal, risk scores and the step's starting
-    point) are allocated once and
+    of coordinate descent --, diagonal and risk scores) are allocated once and
     overwritten in place at every step: at n = 1e5 a fresh array of 800 kB is
     page-faulted in on every allocation, which cost more than the scans."""
 
@@ -241,7 +240,6 @@ class _PathState:
         self.eta = offset.copy()
         n = offset.shape[0]
         self.g, self.W, self._risk = np.empty(n), np.empty(n), np.empty(n)
-        self._eta0 = np.empty(n)
         self.xv = np.zeros(p)
         self.dw = death_weights(problem.weights, problem.dead, problem.grp_ptr)
         self.bounds = GradientBounds(design.Xt, design.norms, design.single)
@@ -286,8 +284,7 @@ class _PathState:
         l2 = lam * (1 - alpha) * pf
         obj = -self.loglik / self.total + _penalty(self.beta, lam, alpha, pf)
         for step in range(1, max_outer + 1):
-            beta0, eta0 = self.beta.copy(), self._eta0
-            np.copyto(eta0, self.eta)
+            beta0 = self.beta.copy()
             # eta moves in place with every coordinate update, and so does the
             # working residual, which starts as the gradient g: g itself serves,
             # since the scan that follows rewrites it (no copy of n per step)
@@ -301,9 +298,11 @@ class _PathState:
             # the quadratic step can overshoot far from the optimum: halve it
             # back towards the last point until the objective does not rise
             while new > obj + 1e-13 * abs(obj) and halvings < 30:
+                # eta moves back by half of what the moved coordinates added (read
+                # back from the design: rarer than a copy of eta at every step)
+                moved = np.flatnonzero(self.beta != beta0).astype(np.int64)
+                add_columns(self.design.Xt, moved, 0.5 * (beta0 - self.beta)[moved], self.eta)
                 self.beta = 0.5 * (self.beta + beta0)
-                np.add(self.eta, eta0, out=self.eta)
-                self.eta *= 0.5
                 self.scan()
                 new = -self.loglik / self.total + _penalty(self.beta, lam, alpha, pf)
                 halvings += 1
