@@ -215,6 +215,7 @@ class PathResult:
     n_outer: np.ndarray
     converged: np.ndarray
     eta_null: np.ndarray
+    eta_last: np.ndarray  # the linear predictor (offset included) at the last lambda
 
 
 def _penalty(beta, lam, alpha, pf):
@@ -426,6 +427,7 @@ def fit_path(
         n_outer=np.array(outer),
         converged=np.array(conv),
         eta_null=eta_null,
+        eta_last=eta_last,
     )
 
 

@@ -271,7 +271,10 @@ class CoxNet(BaseEstimator):
         self.log_likelihood_ = float(result.loglik[k])
         self.penalized_log_likelihood_ = float(self.penalized_log_likelihood_path_[k])
         self._problem = problem
-        self._lp = design.Xt.T @ result.coefs[k] + problem.offset  # as CoxPH: with offset
+        if k == lam.shape[0] - 1:
+            self._lp = result.eta_last  # the path's own: no product with the whole design
+        else:
+            self._lp = design.Xt.T @ result.coefs[k] + problem.offset  # as CoxPH: with offset
         self._center = design.center  # _lp is relative to x = center
         return self
 
