@@ -1,5 +1,7 @@
 """Reading the design column by column (CoxNet's layout) gives the row-major design, transposed."""
 
+import io
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -92,3 +94,53 @@ def test_columns_first_names_an_infinite_cell(bad):
         read_survival_data(
             df, duration_col="time", event_col="status", formula=["a", "b"], columns_first=True
         )
+
+
+def _layouts():
+    """The same 30 x 4 float columns held by pandas in different ways."""
+    rng = np.random.default_rng(11)
+    values = rng.standard_normal((30, 4))
+    names = ["w", "x", "y", "z"]
+    frames = {
+        "from a C array": pd.DataFrame(values, columns=names),
+        "from an F array": pd.DataFrame(np.asfortranarray(values), columns=names),
+        "from a dict": pd.DataFrame({c: values[:, j].copy() for j, c in enumerate(names)}),
+        "read from csv": pd.read_csv(
+            io.StringIO(pd.DataFrame(values, columns=names).to_csv(index=False))
+        ),
+    }
+    for df in frames.values():
+        df["time"] = np.arange(1.0, 31.0)
+        df["status"] = np.tile([0, 1], 15)
+    return frames
+
+
+@pytest.mark.parametrize("name", list(_layouts()))
+def test_frame_columns_in_place_is_pandas_own_array_or_none(name):
+    from survkit.data.columns_first import frame_columns_in_place
+
+    df = _layouts()[name]
+    for cols in (["w", "x", "y", "z"], ["x", "y"], ["z"]):
+        view = frame_columns_in_place(df, cols)
+        assert view is not None, cols
+        np.testing.assert_array_equal(view, df[cols].to_numpy())
+        for j, c in enumerate(cols):  # the very memory pandas holds the column in
+            assert np.shares_memory(view[:, j], df[c].to_numpy())
+    # out of order, with a gap, or with a column of another block: no view
+    for cols in (["x", "w"], ["w", "y"], ["z", "time"], ["w", "status"]):
+        assert frame_columns_in_place(df, cols) is None, cols
+
+
+@pytest.mark.parametrize("name", list(_layouts()))
+def test_reading_in_place_equals_the_copy_and_leaves_the_frame_alone(name, monkeypatch):
+    import survkit.data.validation as validation
+
+    df = _layouts()[name]
+    before = df.copy()
+    kw = dict(duration_col="time", event_col="status", sort_rows=True, columns_first=True)
+    in_place = read_survival_data(df, formula=["w", "x", "y"], **kw).X
+    monkeypatch.setattr(validation, "frame_columns_in_place", lambda df, columns: None)
+    copied = read_survival_data(df, formula=["w", "x", "y"], **kw).X
+    np.testing.assert_array_equal(in_place, copied)
+    assert not np.shares_memory(in_place, df["w"].to_numpy())
+    pd.testing.assert_frame_equal(df, before)

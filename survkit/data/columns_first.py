@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["first_constant_column", "gather_columns_first"]
+__all__ = ["first_constant_column", "frame_columns_in_place", "gather_columns_first"]
 
 
 _TILE = 8  # rows per tile: 8 doubles fill one 64-byte cache line of each output column
@@ -54,6 +54,52 @@ def _from_columns(At, rows, Xt):
             Xt[j, k] = v
             probe += v * 0.0
     return probe
+
+
+def frame_columns_in_place(df, columns: list[str]) -> np.ndarray | None:
+    """The named float64 columns as one (n, p) view of the 2-d array pandas holds
+    them in, when they are consecutive columns of it in this order; else None
+    (the caller then has pandas copy them out, ``df[columns]``).
+
+    A frame built from one array (``pandas.DataFrame(X)``) or read from a file
+    keeps its float columns in one such array, and selecting them by name
+    copies all of them (25-33 ms at 80 MB) only for the gather to read them
+    once more. Each column's own array (``df[c].to_numpy()``, a view) is
+    matched exactly: the candidate ``base[:, j]`` must start at the column's
+    address with its strides and length, so the view is ordinary numpy
+    indexing of that array and reads nothing else; anything unexpected (other
+    dtypes, several blocks, columns out of order, a pandas that copies) gives
+    None."""
+    arrays = []
+    for c in columns:
+        a = df[c].to_numpy()
+        if a.dtype != np.float64 or a.ndim != 1:
+            return None
+        arrays.append(a)
+    base = arrays[0].base
+    if not isinstance(base, np.ndarray) or base.ndim != 2 or base.dtype != np.float64:
+        return None
+    for rows_axis in (0, 1):
+        block = base if rows_axis == 0 else base.T  # (n, k): rows along axis 0
+        if block.shape[0] != len(df) or block.strides[1] == 0:
+            continue
+        origin = block.__array_interface__["data"][0]
+        start = arrays[0].__array_interface__["data"][0] - origin
+        if start % block.strides[1]:
+            continue
+        j0 = start // block.strides[1]
+        if not 0 <= j0 <= block.shape[1] - len(arrays):
+            continue
+        view = block[:, j0 : j0 + len(arrays)]
+        if all(
+            a.base is base
+            and a.__array_interface__["data"][0] == view[:, k].__array_interface__["data"][0]
+            and a.strides == view[:, k].strides
+            and a.shape == view[:, k].shape
+            for k, a in enumerate(arrays)
+        ):
+            return view
+    return None
 
 
 def gather_columns_first(A: np.ndarray, rows: np.ndarray | None) -> tuple[np.ndarray, bool]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .columns_first import gather_columns_first
+from .columns_first import frame_columns_in_place, gather_columns_first
 
 __all__ = [
     "EventCoding",
@@ -141,6 +141,11 @@ def numeric_matrix(
             continue  # plain numbers, without pandas' slower dtype checks
         if not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)):
             check_finite_numeric(df[col], col, covariate=True)  # raises, naming the column
+    if columns_first:
+        # the gather reads the columns where pandas holds them, when it can
+        A = frame_columns_in_place(df, columns)
+        if A is not None:
+            return array_matrix(A, columns, rows, columns_first)
     A = df[columns].to_numpy(dtype=float, na_value=np.nan)
     return array_matrix(A, columns, rows, columns_first, owned=True)
 
