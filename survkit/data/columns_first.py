@@ -70,6 +70,8 @@ def frame_columns_in_place(df, columns: list[str]) -> np.ndarray | None:
     indexing of that array and reads nothing else; anything unexpected (other
     dtypes, several blocks, columns out of order, a pandas that copies) gives
     None."""
+    if not columns:
+        return None
     arrays = []
     for c in columns:
         a = df[c].to_numpy()

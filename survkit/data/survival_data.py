@@ -250,6 +250,8 @@ def read_survival_data(
         design = Design(names=[], columns=[])
         X = np.zeros((0, len(df)) if columns_first else (len(df), 0))
     elif covariate_values is not None:
+        if formula is None or isinstance(formula, str):
+            raise ValueError("covariate_values needs formula as the list of its column names.")
         columns = list(formula)
         design = Design(names=[str(c) for c in columns], columns=columns)
         X = array_matrix(covariate_values, design.names, order, columns_first)

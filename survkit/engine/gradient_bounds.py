@@ -40,8 +40,9 @@ _TINY32 = 2.0**-150  # the absolute rounding of a float32 subnormal
 @njit(cache=True, fastmath=True)
 def _step_norms(g, g_last):
     """(||g - g_last||, ||g||) in one pass, copying g into g_last on the way; both
-    rounded up by (n + 2) eps, the worst-case relative error of a sum of n
-    squares and its root, so bounds built from them stay upper bounds."""
+    rounded up by (n + 8) eps, more than the worst-case relative error of the
+    differences, their squares, a sum of n of them in any order and its root,
+    so bounds built from them stay upper bounds."""
     d2 = 0.0
     s2 = 0.0
     for i in range(g.shape[0]):
@@ -50,7 +51,7 @@ def _step_norms(g, g_last):
         d2 += d * d
         s2 += x * x
         g_last[i] = x
-    up = 1.0 + (g.shape[0] + 2) * 2.220446049250313e-16
+    up = 1.0 + (g.shape[0] + 8) * 2.220446049250313e-16
     return np.sqrt(d2) * up, np.sqrt(s2) * up
 
 
