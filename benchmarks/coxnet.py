@@ -17,13 +17,14 @@ measures the work; all three packages run single-threaded here. The ``max|db|``
 column checks that glmnet solves the same problem: the largest absolute
 difference of its coefficients from survkit's at three lambdas of the path.
 
-survkit is timed in its two forms, their fits alternating: ``df``, the
-DataFrame form (``fit(df, "time", "event", formula=cols)``: pandas copies the
-covariate columns out of the frame before the gather), and ``X,y``, the
-scikit-learn form on the same matrix and structured outcome scikit-survival
-gets (glmnet gets the same matrix inside R). The ratios are the peer's CPU time
-over each form's: ``/X,y`` compares the same inputs, ``/df`` adds the frame's copy
-to survkit's side.
+survkit is timed in its two forms: ``df``, the DataFrame form
+(``fit(df, "time", "event", formula=cols)``: the reading of the frame's columns
+included), and ``X,y``, the scikit-learn form on the same matrix and structured
+outcome scikit-survival gets (glmnet gets the same matrix inside R). The two
+forms and scikit-survival take turns, one fit each per round, so all three see
+the same moments of the host; glmnet runs its repeats in R afterwards. The
+ratios are the peer's CPU time over each form's: ``/X,y`` compares the same
+inputs, ``/df`` adds reading the frame to survkit's side.
 """
 
 from __future__ import annotations
@@ -59,18 +60,6 @@ def make_data(n: int, p: int, seed: int = 0) -> pd.DataFrame:
     return df
 
 
-def median_times(fn, repeats):
-    """Median wall and CPU seconds of ``repeats`` calls after one untimed warm-up."""
-    result = fn()
-    wall, cpu = [], []
-    for _ in range(repeats):
-        w0, c0 = time.perf_counter(), time.process_time()
-        result = fn()
-        wall.append(time.perf_counter() - w0)
-        cpu.append(time.process_time() - c0)
-    return statistics.median(wall), statistics.median(cpu), result
-
-
 def peer_inputs(df, p):
     """The covariate matrix and the structured (event, time) outcome the peers get."""
     X = df[[f"x{j}" for j in range(p)]].to_numpy()
@@ -79,10 +68,26 @@ def peer_inputs(df, p):
     return X, y
 
 
-def bench_survkit(df, p, repeats):
-    """survkit's two forms, their fits alternating so both see the same moments of
-    the host: the DataFrame form (reads the columns out of ``df``) and the
-    scikit-learn form on the same matrix and outcome the peers get."""
+def sksurv_fit(df, p):
+    """scikit-survival's Coxnet on the peers' inputs, as a call (None if not installed)."""
+    try:
+        from sksurv.linear_model import CoxnetSurvivalAnalysis
+        from sksurv.util import Surv
+    except ImportError:
+        return None
+    X, y = peer_inputs(df, p)
+    y = Surv.from_arrays(y["event"], y["time"])
+    est = CoxnetSurvivalAnalysis(l1_ratio=1.0, alpha_min_ratio=RATIO, n_alphas=100, tol=1e-7)
+    return lambda: est.fit(X, y)
+
+
+def bench_python(df, p, repeats):
+    """survkit's two forms and scikit-survival's Coxnet, one fit of each in turn per
+    round, so all three see the same moments of the host (one package's turn
+    falling in a slow moment skewed a ratio by up to 2x when each ran its
+    repeats in a block): the DataFrame form (reads the columns out of ``df``),
+    the scikit-learn form on the matrix and outcome the peers get, and
+    scikit-survival on those."""
     cols = [f"x{j}" for j in range(p)]
     X, y = peer_inputs(df, p)
     frame_model = CoxNet(lambda_min_ratio=RATIO, tol=1e-7)
@@ -91,6 +96,9 @@ def bench_survkit(df, p, repeats):
         "frame": lambda: frame_model.fit(df, "time", "event", formula=cols),
         "arrays": lambda: array_model.fit(X, y),
     }
+    peer = sksurv_fit(df, p)
+    if peer is not None:
+        forms["sksurv"] = peer
     for fit in forms.values():
         fit()  # warm-up
     times = {name: ([], []) for name in forms}
@@ -128,18 +136,6 @@ cat("COEF", format(as.vector(b), digits = 17), "\\n")
     return wall, cpu, coef.reshape(len(lambdas), p)
 
 
-def bench_sksurv(df, p, repeats):
-    try:
-        from sksurv.linear_model import CoxnetSurvivalAnalysis
-        from sksurv.util import Surv
-    except ImportError:
-        return None
-    X, y = peer_inputs(df, p)
-    y = Surv.from_arrays(y["event"], y["time"])
-    est = CoxnetSurvivalAnalysis(l1_ratio=1.0, alpha_min_ratio=RATIO, n_alphas=100, tol=1e-7)
-    return median_times(lambda: est.fit(X, y), repeats)
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--shapes", nargs="*", default=["10000x1000", "100000x100"])
@@ -149,7 +145,7 @@ def main(argv=None):
     for shape in args.shapes:
         n, p = (int(v) for v in shape.split("x"))
         df = make_data(n, p)
-        forms, m = bench_survkit(df, p, args.repeats)
+        forms, m = bench_python(df, p, args.repeats)
         (w_df, c_df), (w_xy, c_xy) = forms["frame"], forms["arrays"]
         ours = m.coef_path_.to_numpy()
         row = {"n": n, "p": p, "lambdas": len(m.lambdas_)}
@@ -160,7 +156,7 @@ def main(argv=None):
             row.update({"glmnet wall": w_r, "cpu  ": c_r})
             row.update({"glmnet/X,y": c_r / c_xy, "glmnet/df": c_r / c_df})
             row["max|db| glmnet"] = float(np.abs(coef - ours[probe]).max())
-        sk = bench_sksurv(df, p, args.repeats)
+        sk = forms.get("sksurv")
         if sk is not None:
             row.update({"sksurv wall": sk[0], "cpu   ": sk[1]})
             row.update({"sksurv/X,y": sk[1] / c_xy, "sksurv/df": sk[1] / c_df})
