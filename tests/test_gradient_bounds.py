@@ -13,12 +13,16 @@ def _bounds(Xt):
     return GradientBounds(Xt, np.sqrt((Xt**2).sum(1)), Xt.astype(np.float32))
 
 
-def test_bounds_hold_and_skip_columns():
-    rng = np.random.default_rng(7)
-    p, n = 60, 400
+def _random_problem(seed, p, n):
+    """A standard-normal design (p, n), its bounds and a gradient of the path's scale."""
+    rng = np.random.default_rng(seed)
     Xt = rng.standard_normal((p, n))
-    bounds = _bounds(Xt)
-    g = rng.standard_normal(n) / n
+    return rng, Xt, _bounds(Xt), rng.standard_normal(n) / n
+
+
+def test_bounds_hold_and_skip_columns():
+    p, n = 60, 400
+    rng, Xt, bounds, g = _random_problem(7, p, n)
     threshold = np.full(p, 0.15)
     second = np.full(p, 0.12)
     skip = np.zeros(p, bool)
@@ -49,11 +53,8 @@ def test_bounds_hold_and_skip_columns():
 
 
 def test_a_value_at_a_threshold_is_read_in_double_precision():
-    rng = np.random.default_rng(3)
     p, n = 8, 300
-    Xt = rng.standard_normal((p, n))
-    bounds = _bounds(Xt)
-    g = rng.standard_normal(n) / n
+    _, Xt, bounds, g = _random_problem(3, p, n)
     exact = Xt @ g
     # thresholds a hair (1e-12 relative) from columns 2 and 5: single precision
     # cannot tell the side, so those two are read again in double precision

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from .concordance import fenwick_add, fenwick_prefix
+from .concordance import add_group, fenwick_prefix, tie_group_end, tie_group_start
 from .ipcw import CensoringKM
 
 __all__ = ["WolbersPairs", "WolbersSetup", "wolbers_partner_sums", "wolbers_sums"]
@@ -27,7 +27,7 @@ __all__ = ["WolbersPairs", "WolbersSetup", "wolbers_partner_sums", "wolbers_sums
 def wolbers_sums(order, time, kind, rank, n_ranks, w_b):
     """Per case: (concordant + tied/2, comparable) pair sums of type A (unweighted)
     and type B (weighted by w_b of the competing member). kind: 0 censored,
-    1 case, 2 competing event."""
+    1 case, 2 competing event, 3 a case after the horizon (a partner only)."""
     n = order.shape[0]
     a_num = np.zeros(n)
     a_den = np.zeros(n)
@@ -36,43 +36,28 @@ def wolbers_sums(order, time, kind, rank, n_ranks, w_b):
     tree = np.zeros(n_ranks + 1)
     at = np.zeros(n_ranks)
     total = 0.0
+    ones = np.ones(n)
+    censored = kind == 0
+    uncensored = kind != 0
+    competing = kind == 2
     hi = n
     while hi > 0:  # time descending: the tree holds j with T_j > T_i (or censored at T_i)
-        lo = hi - 1
-        while lo > 0 and time[order[lo - 1]] == time[order[hi - 1]]:
-            lo -= 1
-        for p in range(lo, hi):
-            i = order[p]
-            if kind[i] == 0:
-                fenwick_add(tree, rank[i], 1.0)
-                at[rank[i]] += 1.0
-                total += 1.0
+        lo = tie_group_start(order, time, hi)
+        total = add_group(tree, at, total, order, lo, hi, censored, rank, ones)
         for p in range(lo, hi):
             i = order[p]
             if kind[i] == 1:
                 a_num[i] = fenwick_prefix(tree, rank[i]) + at[rank[i]] / 2
                 a_den[i] = total
-        for p in range(lo, hi):
-            i = order[p]
-            if kind[i] != 0:
-                fenwick_add(tree, rank[i], 1.0)
-                at[rank[i]] += 1.0
-                total += 1.0
+        total = add_group(tree, at, total, order, lo, hi, uncensored, rank, ones)
         hi = lo
     tree[:] = 0.0
     at[:] = 0.0
     total = 0.0
     lo = 0
     while lo < n:  # time ascending: the tree holds competing events with T_j <= T_i
-        hi = lo + 1
-        while hi < n and time[order[hi]] == time[order[lo]]:
-            hi += 1
-        for p in range(lo, hi):
-            j = order[p]
-            if kind[j] == 2:
-                fenwick_add(tree, rank[j], w_b[j])
-                at[rank[j]] += w_b[j]
-                total += w_b[j]
+        hi = tie_group_end(order, time, lo)
+        total = add_group(tree, at, total, order, lo, hi, competing, rank, w_b)
         for p in range(lo, hi):
             i = order[p]
             if kind[i] == 1:
@@ -95,19 +80,13 @@ def wolbers_partner_sums(order, time, kind, rank, n_ranks, w_a, w_b):
     tree = np.zeros(n_ranks + 1)
     at = np.zeros(n_ranks)
     total = 0.0
+    case = kind == 1
     lo = 0
     while lo < n:  # time ascending: the tree holds cases before T_j (then at T_j)
-        hi = lo + 1
-        while hi < n and time[order[hi]] == time[order[lo]]:
-            hi += 1
+        hi = tie_group_end(order, time, lo)
         for stage in range(2):  # uncensored partners, then the cases at u, then censored
             if stage == 1:
-                for p in range(lo, hi):
-                    i = order[p]
-                    if kind[i] == 1:
-                        fenwick_add(tree, rank[i], w_a[i])
-                        at[rank[i]] += w_a[i]
-                        total += w_a[i]
+                total = add_group(tree, at, total, order, lo, hi, case, rank, w_a)
             for p in range(lo, hi):
                 j = order[p]
                 if (stage == 1) == (kind[j] == 0):
@@ -120,15 +99,8 @@ def wolbers_partner_sums(order, time, kind, rank, n_ranks, w_a, w_b):
     total = 0.0
     hi = n
     while hi > 0:  # time descending: the tree holds cases at or after T_j
-        lo = hi - 1
-        while lo > 0 and time[order[lo - 1]] == time[order[hi - 1]]:
-            lo -= 1
-        for p in range(lo, hi):
-            i = order[p]
-            if kind[i] == 1:
-                fenwick_add(tree, rank[i], w_b[i])
-                at[rank[i]] += w_b[i]
-                total += w_b[i]
+        lo = tie_group_start(order, time, hi)
+        total = add_group(tree, at, total, order, lo, hi, case, rank, w_b)
         for p in range(lo, hi):
             j = order[p]
             if kind[j] == 2:

@@ -48,6 +48,40 @@ def fenwick_add(tree, pos, value):
         k += k & (-k)
 
 
+@njit(inline="always")
+def tie_group_start(order, time, hi):
+    """The first position of the run of equal times that ends at ``hi - 1`` (``order``
+    sorts by time ascending)."""
+    lo = hi - 1
+    while lo > 0 and time[order[lo - 1]] == time[order[hi - 1]]:
+        lo -= 1
+    return lo
+
+
+@njit(inline="always")
+def tie_group_end(order, time, lo):
+    """One past the last position of the run of equal times that starts at ``lo``."""
+    hi = lo + 1
+    while hi < order.shape[0] and time[order[hi]] == time[order[lo]]:
+        hi += 1
+    return hi
+
+
+@njit(inline="always")  # called once per tied-time group: a call each cost a fifth
+def add_group(tree, at, total, order, lo, hi, member, rank, weight):
+    """Add the rows ``order[lo:hi]`` marked in ``member`` to the rank sums: each
+    one's ``weight`` to the Fenwick tree (sums below a rank), to ``at`` (sums at
+    its rank) and to ``total``; returns the new total. The concordance scans
+    add each tied-time group this way, one kind of row at a time."""
+    for p in range(lo, hi):
+        i = order[p]
+        if member[i]:
+            fenwick_add(tree, rank[i], weight[i])
+            at[rank[i]] += weight[i]
+            total += weight[i]
+    return total
+
+
 @njit(cache=True)
 def fenwick_prefix(tree, pos):
     """Sum of entries with rank < pos."""

@@ -27,7 +27,7 @@ import numpy as np
 from numba import njit
 from scipy.stats import norm
 
-from ..engine.concordance import fenwick_add, fenwick_prefix
+from ..engine.concordance import add_group, fenwick_prefix, tie_group_end, tie_group_start
 from ..engine.ipcw import CensoringKM, censoring_influence
 from .inputs import read_inputs
 
@@ -61,18 +61,12 @@ def _pair_counts(order, time, event, rank, n_ranks, w, pair_w, partners=True):
     tree = np.zeros(n_ranks + 1)
     at = np.zeros(n_ranks)
     total = 0.0
+    censored = event == 0
     # event members: scan time descending; the tree holds subjects at risk after T_i
     hi = n
     while hi > 0:
-        lo = hi - 1
-        while lo > 0 and time[order[lo - 1]] == time[order[hi - 1]]:
-            lo -= 1
-        for p in range(lo, hi):
-            i = order[p]
-            if not event[i]:
-                fenwick_add(tree, rank[i], w[i])
-                at[rank[i]] += w[i]
-                total += w[i]
+        lo = tie_group_start(order, time, hi)
+        total = add_group(tree, at, total, order, lo, hi, censored, rank, w)
         for p in range(lo, hi):
             i = order[p]
             if event[i]:
@@ -81,32 +75,21 @@ def _pair_counts(order, time, event, rank, n_ranks, w, pair_w, partners=True):
                 conc[i] += pair_w[i] * w[i] * below
                 tied[i] += pair_w[i] * w[i] * same
                 disc[i] += pair_w[i] * w[i] * (total - below - same)
-        for p in range(lo, hi):
-            i = order[p]
-            if event[i]:
-                fenwick_add(tree, rank[i], w[i])
-                at[rank[i]] += w[i]
-                total += w[i]
+        total = add_group(tree, at, total, order, lo, hi, event, rank, w)
         hi = lo
     if not partners:
         return conc, disc, tied
     # partners: scan time ascending; the tree holds event members before T_k
+    pair_weight = pair_w * w
     tree[:] = 0.0
     at[:] = 0.0
     total = 0.0
     lo = 0
     while lo < n:
-        hi = lo + 1
-        while hi < n and time[order[hi]] == time[order[lo]]:
-            hi += 1
+        hi = tie_group_end(order, time, lo)
         for stage in range(2):  # events at u see events before u; censored at u see u too
             if stage == 1:
-                for p in range(lo, hi):
-                    i = order[p]
-                    if event[i]:
-                        fenwick_add(tree, rank[i], pair_w[i] * w[i])
-                        at[rank[i]] += pair_w[i] * w[i]
-                        total += pair_w[i] * w[i]
+                total = add_group(tree, at, total, order, lo, hi, event, rank, pair_weight)
             for p in range(lo, hi):
                 k = order[p]
                 if (stage == 0) == bool(event[k]):
